@@ -1,0 +1,80 @@
+import * as path from "node:path";
+import { ConfigError, CONFIG_NAMESPACE, formatIssues } from "./errors";
+import { stackConfigSchema, type ParsedStackConfig } from "./schema";
+
+/** Keys read as Pulumi secrets, never through the schema (their values must not reach plain state). */
+export const SECRET_KEYS = ["deployer_token"] as const;
+
+export interface StackContext {
+    stack: string;
+    /** Directory holding Pulumi.yaml; relative paths in config resolve against it. */
+    projectRoot: string;
+}
+
+/** The typed, fully resolved configuration every component receives. */
+export type StackConfig = ParsedStackConfig & {
+    stack: string;
+    environment: string;
+    projectRoot: string;
+    /** Absolute per-stack directory for local runtimes (server root, proxy files, tokens). */
+    stackDir: string;
+    module: ParsedStackConfig["module"] & { absDir: string };
+    spacetimedb: ParsedStackConfig["spacetimedb"] & { root_dir: string };
+};
+
+/**
+ * Parses raw `inner-universe:*` values (as `pulumi config` stores them: scalars or JSON text)
+ * into a StackConfig, or throws a ConfigError listing every problem. Pure: tests call it directly.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext): StackConfig {
+    const values: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
+        values[key] = decode(value);
+    }
+    const result = stackConfigSchema.safeParse(values, { reportInput: true });
+    if (!result.success) throw new ConfigError(formatIssues(result.error.issues, stackConfigSchema));
+    return resolve(result.data, ctx);
+}
+
+/** Pulumi hands structured values over as JSON text; plain strings stay strings. */
+function decode(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    const t = value.trim();
+    if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}
+
+export function resolve(cfg: ParsedStackConfig, ctx: StackContext): StackConfig {
+    const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(ctx.projectRoot, p));
+    const stackDir = path.join(abs(cfg.local.state_dir), ctx.stack);
+    const defaultRoot = cfg.runtime === "aws" ? "/stdb" : cfg.runtime === "docker" ? "/stdb" : path.join(stackDir, "stdb");
+    return {
+        ...cfg,
+        stack: ctx.stack,
+        environment: cfg.environment ?? ctx.stack,
+        projectRoot: ctx.projectRoot,
+        stackDir,
+        module: { ...cfg.module, absDir: abs(cfg.module.dir) },
+        spacetimedb: {
+            ...cfg.spacetimedb,
+            root_dir: cfg.spacetimedb.root_dir ? (cfg.runtime === "local" ? abs(cfg.spacetimedb.root_dir) : cfg.spacetimedb.root_dir) : defaultRoot,
+        },
+    };
+}
+
+/** Strips the `inner-universe:` namespace from Pulumi's flat config map; other namespaces are ignored. */
+export function namespaced(all: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [key, value] of Object.entries(all)) {
+        if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+    }
+    return out;
+}

@@ -1,0 +1,159 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { AwsServer } from "./aws";
+import type { LoadedConfig, StackConfig } from "./config";
+import { ContainerServer } from "./components/containerServer";
+import { DeployerIdentity } from "./components/deployerIdentity";
+import { LocalServer } from "./components/localServer";
+import { ModuleBuild } from "./components/moduleBuild";
+import { ModulePublish } from "./components/modulePublish";
+import { Readiness } from "./components/readiness";
+import { TlsProxy } from "./components/tlsProxy";
+import { buildAtlasOutput, wsUrlOf } from "./contract/build";
+import type { AtlasOutput } from "./contract/atlas";
+
+/** Where the deploy runner reaches the server, and where clients do. */
+interface Endpoint {
+    adminUrl: pulumi.Output<string>;
+    publicUrl: pulumi.Output<string>;
+    wsUrl: pulumi.Output<string>;
+    tlsEnabled: boolean;
+    caCertPath?: string;
+    /** Resolves once the public endpoint is serving. */
+    publicReady?: pulumi.Output<string>;
+}
+
+export interface StackOutputs {
+    atlas: pulumi.Output<AtlasOutput>;
+}
+
+/**
+ * Every environment is the same composition: build → server → identity → publish → readiness,
+ * with the server (and its TLS front) chosen by runtime.
+ */
+export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
+    const name = "inner-universe";
+    const build = new ModuleBuild(`${name}-module`, {
+        projectRoot: cfg.projectRoot,
+        moduleDir: cfg.module.absDir,
+        artifactDir: path.join(cfg.projectRoot, cfg.local.state_dir, "artifacts"),
+        build: cfg.module.build,
+        ...(cfg.module.wasm_path ? { prebuiltWasm: cfg.module.wasm_path } : {}),
+    });
+
+    const endpoint = serverFor(name, cfg);
+
+    const identity = new DeployerIdentity(`${name}-deployer`, {
+        projectRoot: cfg.projectRoot,
+        serverUrl: endpoint.adminUrl,
+        ...(deployerToken ? { token: deployerToken } : {}),
+        readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+    });
+
+    const publish = new ModulePublish(`${name}-publish`, {
+        projectRoot: cfg.projectRoot,
+        serverUrl: endpoint.adminUrl,
+        database: cfg.spacetimedb.database,
+        wasmPath: build.wasmPath,
+        wasmSha256: build.sha256,
+        token: identity.token,
+        deleteData: cfg.spacetimedb.publish.delete_data,
+        settings: { server_config: cfg.server, feature_flags: cfg.feature_flags },
+        timeoutMs: cfg.server.timeout_ms,
+    });
+
+    const ready = new Readiness(`${name}-ready`, {
+        projectRoot: cfg.projectRoot,
+        serverUrl: endpoint.adminUrl,
+        ...(endpoint.tlsEnabled && cfg.runtime !== "aws"
+            ? { publicUrl: endpoint.publicUrl, ...(endpoint.caCertPath ? { publicCaCert: endpoint.caCertPath } : {}) }
+            : {}),
+        database: cfg.spacetimedb.database,
+        token: identity.token,
+        revision: pulumi.all([publish.revision, endpoint.publicReady ?? ""]).apply(([r]) => r),
+        timeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+        timeoutMs: cfg.server.timeout_ms,
+    });
+
+    const atlas = pulumi
+        .all([endpoint.publicUrl, endpoint.wsUrl, publish.databaseIdentity, build.sha256, identity.identity, ready.report])
+        .apply(([httpUrl, wsUrl, databaseIdentity, sha256, deployer]) =>
+            buildAtlasOutput({
+                environment: cfg.environment,
+                stack: cfg.stack,
+                runtime: cfg.runtime,
+                httpUrl,
+                wsUrl,
+                database: cfg.spacetimedb.database,
+                databaseIdentity,
+                moduleSha256: sha256,
+                serverVersion: cfg.spacetimedb.version,
+                tlsEnabled: endpoint.tlsEnabled,
+                ...(endpoint.caCertPath ? { caCertPath: endpoint.caCertPath } : {}),
+                deployerIdentity: deployer,
+            }),
+        );
+    return { atlas };
+}
+
+function serverFor(name: string, cfg: StackConfig): Endpoint {
+    if (cfg.runtime === "aws") {
+        const aws = new AwsServer(`${name}-aws`, { cfg });
+        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true };
+    }
+    const server =
+        cfg.runtime === "local"
+            ? new LocalServer(`${name}-server`, {
+                  projectRoot: cfg.projectRoot,
+                  binary: cfg.local.server_binary ?? "spacetimedb-standalone",
+                  version: cfg.spacetimedb.version,
+                  rootDir: cfg.spacetimedb.root_dir,
+                  address: cfg.spacetimedb.address,
+                  port: cfg.spacetimedb.port,
+                  inMemory: cfg.spacetimedb.in_memory,
+                  cacheSizeMb: cfg.server.cache_size_mb,
+                  logLevel: cfg.spacetimedb.log_level,
+                  readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+                  deleteDataOnDestroy: cfg.protect.delete_data_on_destroy,
+                  protect: cfg.protect.data,
+              })
+            : new ContainerServer(`${name}-server`, {
+                  stack: cfg.stack,
+                  image: cfg.container.image,
+                  pull: cfg.container.pull,
+                  hostPort: cfg.spacetimedb.port,
+                  inMemory: cfg.spacetimedb.in_memory,
+                  cacheSizeMb: cfg.server.cache_size_mb,
+                  restart: cfg.container.restart,
+                  ...(cfg.container.memory_mb ? { memoryMb: cfg.container.memory_mb } : {}),
+                  healthcheck: cfg.container.healthcheck,
+                  readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+                  protect: cfg.protect.data,
+              });
+    const serverUrl = server.url;
+    if (!cfg.tls.enabled) {
+        return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false };
+    }
+    const proxy = new TlsProxy(`${name}-tls`, {
+        projectRoot: cfg.projectRoot,
+        caddyBinary: cfg.local.caddy_binary,
+        dir: path.join(cfg.stackDir, "caddy"),
+        httpsPort: cfg.tls.port,
+        upstream: `127.0.0.1:${cfg.spacetimedb.port}`,
+        database: cfg.spacetimedb.database,
+        exposeCall: cfg.tls.expose_call,
+        exposeSql: cfg.tls.expose_sql,
+        authRequired: cfg.server.auth_required,
+        timeoutMs: cfg.server.timeout_ms,
+        readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+        deleteDataOnDestroy: cfg.protect.delete_data_on_destroy,
+    }, { dependsOn: [server] });
+    return {
+        adminUrl: serverUrl,
+        publicUrl: proxy.ready.apply(() => proxy.httpsUrl),
+        wsUrl: pulumi.output(proxy.wssUrl),
+        tlsEnabled: true,
+        caCertPath: proxy.caCertPath,
+        publicReady: proxy.ready,
+    };
+}

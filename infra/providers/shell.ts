@@ -1,0 +1,54 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Absolute path captured by value when Pulumi serializes the provider below. */
+const IMPL = path.join(__dirname, "shell-impl.ts");
+
+/**
+ * The provider object Pulumi serializes into state. It only captures `IMPL` and loads the
+ * implementation by path at run time, which keeps serialization independent of how this
+ * file was transpiled (tsx, vitest, tsc).
+ */
+const shellProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs) {
+        return require(IMPL).create(inputs);
+    },
+    async diff(id, olds, news) {
+        return require(IMPL).diff(id, olds, news);
+    },
+    async update(id, olds, news) {
+        return require(IMPL).update(id, olds, news);
+    },
+    async delete(id, props) {
+        return require(IMPL).remove(id, props);
+    },
+};
+
+export interface LocalShellArgs {
+    /** bash script (run with -euo pipefail) that creates the thing; its stdout becomes `stdout`. */
+    create: pulumi.Input<string>;
+    /** Run instead of `create` when a non-trigger input changes. */
+    update?: pulumi.Input<string>;
+    /** Run on delete; sees `environment` but not `secretEnvironment`. */
+    delete?: pulumi.Input<string>;
+    /** Run while diffing; non-zero exit means the real thing drifted, and the resource is replaced. */
+    check?: pulumi.Input<string>;
+    dir?: pulumi.Input<string>;
+    environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Passed to create/update/check only; kept out of state except as a hash. */
+    secretEnvironment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Any change replaces the resource. */
+    triggers?: pulumi.Input<pulumi.Input<unknown>[]>;
+    timeoutSeconds?: pulumi.Input<number>;
+    deleteBeforeReplace?: boolean;
+}
+
+/** A local shell step managed by the Pulumi engine (our stand-in for @pulumi/command's local.Command). */
+export class LocalShell extends pulumi.dynamic.Resource {
+    declare readonly stdout: pulumi.Output<string>;
+    declare readonly stderr: pulumi.Output<string>;
+
+    constructor(name: string, args: LocalShellArgs, opts?: pulumi.CustomResourceOptions) {
+        super(shellProvider, name, { ...args, stdout: undefined, stderr: undefined, secretEnvironmentHash: undefined }, opts, "inner-universe", "LocalShell");
+    }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Shared by server-ctl.sh and proxy-ctl.sh: start a long-lived process detached from the
+# Pulumi provider (own session, no inherited stdio), stop it gracefully, probe it.
+
+# daemon_alive PIDFILE NAME: the pid in PIDFILE is alive and is NAME (guards against pid reuse).
+daemon_alive() {
+    local pidfile=$1 name=$2 pid
+    [[ -s $pidfile ]] || return 1
+    pid=$(<"$pidfile")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$name"
+}
+
+# daemon_start PIDFILE LOGFILE CMD...: runs CMD in its own session, records its pid.
+# Background jobs of a non-interactive shell start with SIGINT ignored, and an ignored signal
+# survives exec: `env --default-signal` gives the daemon back a SIGINT that stops it.
+daemon_start() {
+    local pidfile=$1 logfile=$2
+    shift 2
+    mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+    setsid env --default-signal=INT,QUIT "$@" </dev/null >>"$logfile" 2>&1 &
+    echo $! >"$pidfile"
+}
+
+# daemon_stop PIDFILE NAME SIGNAL GRACE_SECONDS: SIGNAL first, SIGKILL only after the grace period.
+daemon_stop() {
+    local pidfile=$1 name=$2 signal=$3 grace=$4 pid i
+    if daemon_alive "$pidfile" "$name"; then
+        pid=$(<"$pidfile")
+        kill "-$signal" "$pid" 2>/dev/null || true
+        for ((i = 0; i < grace * 10; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "process $pid did not stop after $signal within ${grace}s; sending SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$pidfile"
+}
+
+# wait_http URL SECONDS PIDFILE NAME LOGFILE [CURL_ARGS...]: until URL answers 2xx; fails early if the process died.
+wait_http() {
+    local url=$1 seconds=$2 pidfile=$3 name=$4 logfile=$5 deadline
+    shift 5
+    deadline=$((SECONDS + seconds))
+    while ((SECONDS < deadline)); do
+        if curl -fsS --max-time 2 -o /dev/null "$@" "$url" 2>/dev/null; then
+            return 0
+        fi
+        if ! daemon_alive "$pidfile" "$name"; then
+            echo "$name exited before $url answered; last log lines:" >&2
+            tail -n 30 "$logfile" >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "$url did not answer within ${seconds}s; last log lines:" >&2
+    tail -n 30 "$logfile" >&2 || true
+    return 1
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Manages the local Caddy TLS proxy of one stack (runtime local, tls.mode internal).
+#   proxy-ctl.sh start|stop|status
+# Environment: IU_CADDY_BIN IU_PROXY_DIR IU_CADDYFILE_B64 (rendered Caddyfile, base64)
+#              IU_HTTPS_URL (https://127.0.0.1:PORT) IU_READY_TIMEOUT
+# Caddy keeps its internal CA under IU_PROXY_DIR, so each stack has its own root certificate.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/lib/daemon.sh
+source "$here/lib/daemon.sh"
+
+dir=${IU_PROXY_DIR:?IU_PROXY_DIR is required}
+url=${IU_HTTPS_URL:?IU_HTTPS_URL is required}
+bin=${IU_CADDY_BIN:-caddy}
+pidfile="$dir.pid"
+logfile="$dir/caddy.log"
+cafile="$dir/data/caddy/pki/authorities/local/root.crt"
+export XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" HOME="$dir"
+
+start() {
+    mkdir -p "$dir"
+    local caddyfile="$dir/Caddyfile"
+    base64 -d <<<"${IU_CADDYFILE_B64:?IU_CADDYFILE_B64 is required}" >"$caddyfile.new"
+    if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -s $cafile ]] &&
+        curl -fsS --max-time 2 -o /dev/null --cacert "$cafile" "$url/v1/ping"; then
+        rm -f "$caddyfile.new"
+        echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$cafile\",\"started\":false}"
+        return 0
+    fi
+    command -v "$bin" >/dev/null || { echo "caddy not found: $bin (run scripts/setup-tools.sh)" >&2; exit 1; }
+    mv "$caddyfile.new" "$caddyfile"
+    "$bin" validate --adapter caddyfile --config "$caddyfile" >"$dir/validate.log" 2>&1 ||
+        { cat "$dir/validate.log" >&2; exit 1; }
+    daemon_stop "$pidfile" caddy INT 10
+    daemon_start "$pidfile" "$logfile" "$bin" run --adapter caddyfile --config "$caddyfile"
+    # The CA appears when Caddy issues its first certificate; wait for it, then for the route.
+    local deadline=$((SECONDS + ${IU_READY_TIMEOUT:-60}))
+    until [[ -s $cafile ]]; do
+        daemon_alive "$pidfile" caddy || { tail -n 30 "$logfile" >&2; exit 1; }
+        ((SECONDS < deadline)) || { echo "caddy created no CA within the timeout" >&2; exit 1; }
+        sleep 0.2
+    done
+    wait_http "$url/v1/ping" "$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))" "$pidfile" caddy "$logfile" --cacert "$cafile"
+    echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$cafile\",\"started\":true}"
+}
+
+stop() {
+    daemon_stop "$pidfile" caddy INT 10
+    if [[ ${IU_DELETE_DATA:-0} == 1 ]]; then rm -rf "$dir"; fi
+}
+
+status() {
+    daemon_alive "$pidfile" caddy && [[ -s $cafile ]] && curl -fsS --max-time 2 -o /dev/null --cacert "$cafile" "$url/v1/ping"
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+status) status ;;
+*) echo "usage: proxy-ctl.sh start|stop|status" >&2; exit 2 ;;
+esac

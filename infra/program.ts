@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { AwsServer } from "./aws";
 import type { LoadedConfig, StackConfig } from "./config";
 import { ContainerServer } from "./components/containerServer";
 import { DeployerIdentity } from "./components/deployerIdentity";
@@ -98,6 +97,8 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {
     if (cfg.runtime === "aws") {
+        // Loaded only for AWS stacks: @pulumi/aws takes seconds to import, which every dev `up` would pay.
+        const { AwsServer } = require("./aws") as typeof import("./aws");
         const aws = new AwsServer(`${name}-aws`, { cfg });
         return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true };
     }
@@ -111,7 +112,6 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   address: cfg.spacetimedb.address,
                   port: cfg.spacetimedb.port,
                   inMemory: cfg.spacetimedb.in_memory,
-                  cacheSizeMb: cfg.server.cache_size_mb,
                   logLevel: cfg.spacetimedb.log_level,
                   readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
                   deleteDataOnDestroy: cfg.protect.delete_data_on_destroy,
@@ -123,7 +123,6 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   pull: cfg.container.pull,
                   hostPort: cfg.spacetimedb.port,
                   inMemory: cfg.spacetimedb.in_memory,
-                  cacheSizeMb: cfg.server.cache_size_mb,
                   restart: cfg.container.restart,
                   ...(cfg.container.memory_mb ? { memoryMb: cfg.container.memory_mb } : {}),
                   healthcheck: cfg.container.healthcheck,

@@ -2,7 +2,7 @@
 # Manages the local SpacetimeDB standalone server of one stack (runtime local).
 #   server-ctl.sh start|stop|status
 # Environment: IU_SERVER_BIN IU_ROOT_DIR IU_LISTEN (host:port) IU_READY_TIMEOUT
-#              IU_IN_MEMORY (0/1) IU_PAGE_POOL_BYTES IU_LOG_LEVEL IU_DELETE_DATA (0/1, on stop)
+#              IU_IN_MEMORY (0/1) IU_LOG_LEVEL IU_SERVER_VERSION IU_DELETE_DATA (0/1, on stop)
 # The whole root dir (data AND the JWT signing keys) lives under IU_ROOT_DIR: losing the keys
 # would silently invalidate every token, including the deployer's.
 set -euo pipefail
@@ -23,12 +23,15 @@ start() {
         return 0
     fi
     command -v "$bin" >/dev/null || { echo "server binary not found: $bin (run scripts/setup-tools.sh)" >&2; exit 1; }
+    if [[ -n ${IU_SERVER_VERSION:-} ]] && ! "$bin" --version | grep -q "tool version $IU_SERVER_VERSION;"; then
+        echo "$bin is not SpacetimeDB $IU_SERVER_VERSION: $("$bin" --version | head -n1)" >&2
+        exit 1
+    fi
     mkdir -p "$root/data" "$root/config"
     chmod 700 "$root/config"
     local args=(start --data-dir "$root/data" --jwt-pub-key-path "$root/config/id_ecdsa.pub"
         --jwt-priv-key-path "$root/config/id_ecdsa" --listen-addr "$listen")
     [[ ${IU_IN_MEMORY:-0} == 1 ]] && args+=(--in-memory)
-    [[ -n ${IU_PAGE_POOL_BYTES:-} ]] && args+=(--page_pool_max_size "$IU_PAGE_POOL_BYTES")
     RUST_LOG=${IU_LOG_LEVEL:-info} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
     wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:-60}" "$pidfile" "$name" "$logfile"
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"

@@ -8,7 +8,6 @@ export interface ContainerServerArgs {
     pull: boolean;
     hostPort: number;
     inMemory: boolean;
-    cacheSizeMb: number;
     restart: "no" | "on-failure" | "always" | "unless-stopped";
     memoryMb?: number;
     healthcheck: { test: string[]; interval_s: number; timeout_s: number; retries: number; start_period_s: number };
@@ -52,7 +51,7 @@ export class ContainerServer extends pulumi.ComponentResource {
             containerSpec(name, args, image, volume?.name),
             { parent: this, deleteBeforeReplace: true },
         );
-        this.url = pulumi.output(`http://127.0.0.1:${args.hostPort}`);
+        this.url = container.id.apply(() => `http://127.0.0.1:${args.hostPort}`);
         this.containerName = container.name;
         if (volume) this.volumeName = volume.name;
         this.registerOutputs({ url: this.url, containerName: this.containerName, volumeName: this.volumeName });
@@ -68,7 +67,6 @@ export function containerSpec(
 ): docker.ContainerArgs {
     const command = ["--root-dir=" + CONTAINER_ROOT, "start", "--listen-addr", `0.0.0.0:${CONTAINER_PORT}`];
     if (args.inMemory) command.push("--in-memory");
-    command.push("--page_pool_max_size", String(args.cacheSizeMb * 1024 * 1024));
     return {
         name: `inner-universe-${args.stack}`,
         image,

@@ -12,7 +12,6 @@ export interface LocalServerArgs {
     address: string;
     port: number;
     inMemory: boolean;
-    cacheSizeMb: number;
     logLevel: string;
     readyTimeoutSeconds: number;
     /** Remove the root dir when the server is deleted (ephemeral stacks only). */
@@ -39,7 +38,6 @@ export class LocalServer extends pulumi.ComponentResource {
             IU_ROOT_DIR: args.rootDir,
             IU_LISTEN: listen,
             IU_IN_MEMORY: args.inMemory ? "1" : "0",
-            IU_PAGE_POOL_BYTES: String(args.cacheSizeMb * 1024 * 1024),
             IU_LOG_LEVEL: args.logLevel,
             IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
             IU_DELETE_DATA: args.deleteDataOnDestroy ? "1" : "0",
@@ -53,13 +51,14 @@ export class LocalServer extends pulumi.ComponentResource {
                 delete: ctl("stop"),
                 environment: env,
                 // Anything the process was started with: a change needs a restart.
-                triggers: [args.binary, args.version, args.rootDir, listen, args.inMemory, args.cacheSizeMb, args.logLevel],
+                triggers: [args.binary, args.version, args.rootDir, listen, args.inMemory, args.logLevel],
                 deleteBeforeReplace: true,
                 timeoutSeconds: args.readyTimeoutSeconds + 30,
             },
             { parent: this, protect: args.protect, deleteBeforeReplace: true },
         );
-        this.url = pulumi.output(`http://${listen}`);
+        // Derived from the process step so that everything using the URL waits for a running server.
+        this.url = proc.stdout.apply(() => `http://${listen}`);
         this.pid = proc.stdout.apply((s) => Number(JSON.parse(s).pid));
         this.registerOutputs({ url: this.url, pid: this.pid });
     }

@@ -61,7 +61,7 @@ const spacetimedbSection = z.strictObject({
 const serverSection = z.strictObject({
     max_connections: doc(intRange(1, 100_000).default(100), "Most concurrent client connections the proxy admits", 100),
     timeout_ms: doc(intRange(100, 600_000).default(30_000), "Request timeout for HTTP calls and proxy reads", 30_000),
-    cache_size_mb: doc(intRange(64, 1_048_576).default(512), "Server page pool size (MiB)", 512),
+    cache_size_mb: doc(intRange(64, 1_048_576).default(512), "Cache budget (MiB) synced into the module config; not passed to the 1.2 server, whose --page_pool_max_size flag panics", 512),
     auth_required: doc(bool().default(true), "Database routes through the proxy need a bearer token", true),
 });
 

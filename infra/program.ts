@@ -24,6 +24,8 @@ interface Endpoint {
 
 export interface StackOutputs {
     atlas: pulumi.Output<AtlasOutput>;
+    /** Secret: the deployer's token, for admin tooling (`pulumi stack output --show-secrets`). Never in atlas. */
+    deployerToken: pulumi.Output<string>;
 }
 
 /**
@@ -35,9 +37,10 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     const build = new ModuleBuild(`${name}-module`, {
         projectRoot: cfg.projectRoot,
         moduleDir: cfg.module.absDir,
-        artifactDir: path.join(cfg.projectRoot, cfg.local.state_dir, "artifacts"),
+        artifactDir: path.join(cfg.stateDir, "artifacts"),
+        targetDir: cfg.module.absTargetDir,
         build: cfg.module.build,
-        ...(cfg.module.wasm_path ? { prebuiltWasm: cfg.module.wasm_path } : {}),
+        ...(cfg.module.wasm_path ? { prebuiltWasm: path.resolve(cfg.projectRoot, cfg.module.wasm_path) } : {}),
     });
 
     const endpoint = serverFor(name, cfg);
@@ -92,7 +95,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
                 deployerIdentity: deployer,
             }),
         );
-    return { atlas };
+    return { atlas, deployerToken: pulumi.secret(identity.token) };
 }
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {

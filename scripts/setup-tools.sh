@@ -73,7 +73,19 @@ pulumi_root() {
         rm -rf "$dir" && mv "$dir.partial" "$dir"
         log "Pulumi CLI built in $(elapsed "$t")"
     fi
+    dynamic_provider_shim "$dir/bin"
     echo "$dir"
+}
+
+# Pulumi runs dynamic providers through a plugin named pulumi-resource-pulumi-nodejs that starts
+# @pulumi/pulumi's provider script from the project's node_modules. Next to the CLI it counts as
+# a bundled plugin (no "ambient plugin" warning on every run).
+dynamic_provider_shim() {
+    cat >"$1/pulumi-resource-pulumi-nodejs" <<'SHIM'
+#!/bin/sh
+exec node "$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")" "$@"
+SHIM
+    chmod +x "$1/pulumi-resource-pulumi-nodejs"
 }
 
 # SpacetimeDB 1.2.0 is the newest server crates.io can build offline (1.3+ pull a prebuilt v8).

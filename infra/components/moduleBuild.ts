@@ -11,6 +11,8 @@ export interface ModuleBuildArgs {
     moduleDir: string;
     /** Where content-addressed artifacts are kept (shared by every stack of this checkout). */
     artifactDir: string;
+    /** Cargo target dir (shared across stacks: dependencies and std compile once). */
+    targetDir: string;
     /** false: publish `prebuiltWasm` as is. */
     build: boolean;
     prebuiltWasm?: string;
@@ -44,7 +46,7 @@ export class ModuleBuild extends pulumi.ComponentResource {
                     environment: {
                         IU_MODULE_DIR: args.moduleDir,
                         IU_ARTIFACT: artifact,
-                        IU_TARGET_DIR: path.join(args.artifactDir, "target"),
+                        IU_TARGET_DIR: args.targetDir,
                     },
                     triggers: [this.sourceHash],
                     timeoutSeconds: 3600,

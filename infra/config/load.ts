@@ -16,9 +16,11 @@ export type StackConfig = ParsedStackConfig & {
     stack: string;
     environment: string;
     projectRoot: string;
-    /** Absolute per-stack directory for local runtimes (server root, proxy files, tokens). */
+    /** Absolute local state directory (all stacks): artifacts and per-stack dirs live beneath. */
+    stateDir: string;
+    /** Absolute per-stack directory for local runtimes (server root, proxy files). */
     stackDir: string;
-    module: ParsedStackConfig["module"] & { absDir: string };
+    module: ParsedStackConfig["module"] & { absDir: string; absTargetDir: string };
     spacetimedb: ParsedStackConfig["spacetimedb"] & { root_dir: string };
 };
 
@@ -53,15 +55,17 @@ function decode(value: unknown): unknown {
 
 export function resolve(cfg: ParsedStackConfig, ctx: StackContext): StackConfig {
     const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(ctx.projectRoot, p));
-    const stackDir = path.join(abs(cfg.local.state_dir), ctx.stack);
+    const stateDir = abs(cfg.local.state_dir);
+    const stackDir = path.join(stateDir, ctx.stack);
     const defaultRoot = cfg.runtime === "aws" ? "/stdb" : cfg.runtime === "docker" ? "/stdb" : path.join(stackDir, "stdb");
     return {
         ...cfg,
         stack: ctx.stack,
         environment: cfg.environment ?? ctx.stack,
         projectRoot: ctx.projectRoot,
+        stateDir,
         stackDir,
-        module: { ...cfg.module, absDir: abs(cfg.module.dir) },
+        module: { ...cfg.module, absDir: abs(cfg.module.dir), absTargetDir: abs(cfg.module.target_dir) },
         spacetimedb: {
             ...cfg.spacetimedb,
             root_dir: cfg.spacetimedb.root_dir ? (cfg.runtime === "local" ? abs(cfg.spacetimedb.root_dir) : cfg.spacetimedb.root_dir) : defaultRoot,

@@ -14,6 +14,11 @@ export type Runtime = (typeof RUNTIMES)[number];
 const moduleSection = z.strictObject({
     dir: doc(z.string().min(1).default("module"), "Rust crate of the module, relative to the project root", "module"),
     build: doc(bool().default(true), "Compile the crate to wasm32 (false: publish `wasm_path` as is)", true),
+    target_dir: doc(
+        z.string().min(1).default(".iu/wasm-target"),
+        "Cargo target dir of the wasm build, shared by every stack of a checkout so dependencies compile once",
+        ".iu/wasm-target",
+    ),
     wasm_path: doc(
         z.string().min(1).optional(),
         "Prebuilt module artifact used when build is false",

@@ -33,15 +33,14 @@ export function cacheRoot(): string {
 }
 
 /**
- * Environment for the engine and every step it runs: the pinned tools first on PATH, the dynamic
- * provider shim that ships in @pulumi/pulumi, no plugin downloads, no update checks.
+ * Environment for the engine and every step it runs: the pinned tools first on PATH (the CLI's
+ * directory also holds the dynamic-provider plugin), no plugin downloads, no update checks.
  */
 export function toolEnv(extra: Record<string, string> = {}): Record<string, string> {
     const tools = toolsFile();
     const bins = (tools.PATH_PREFIX ?? "").split(":").filter(Boolean);
-    const shimDir = path.join(PROJECT_ROOT, "node_modules", "@pulumi", "pulumi");
     const env: Record<string, string> = {
-        PATH: [...bins, shimDir, path.join(PROJECT_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(":"),
+        PATH: [...bins, path.join(PROJECT_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(":"),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",

@@ -18,6 +18,8 @@ interface Endpoint {
     wsUrl: pulumi.Output<string>;
     tlsEnabled: boolean;
     caCertPath?: string;
+    /** Where the server's JWT signing keys live: the deployer identity is bound to them. */
+    identityScope: pulumi.Input<string>;
     /** Resolves once the public endpoint is serving. */
     publicReady?: pulumi.Output<string>;
 }
@@ -48,6 +50,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     const identity = new DeployerIdentity(`${name}-deployer`, {
         projectRoot: cfg.projectRoot,
         serverUrl: endpoint.adminUrl,
+        scope: endpoint.identityScope,
         ...(deployerToken ? { token: deployerToken } : {}),
         readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
     });
@@ -103,7 +106,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         // Loaded only for AWS stacks: @pulumi/aws takes seconds to import, which every dev `up` would pay.
         const { AwsServer } = require("./aws") as typeof import("./aws");
         const aws = new AwsServer(`${name}-aws`, { cfg });
-        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true };
+        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId };
     }
     const server =
         cfg.runtime === "local"
@@ -133,8 +136,12 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   protect: cfg.protect.data,
               });
     const serverUrl = server.url;
+    const identityScope =
+        server instanceof ContainerServer
+            ? (server.volumeName ?? pulumi.output(`in-memory:${cfg.stack}`))
+            : pulumi.output(`local:${cfg.spacetimedb.root_dir}`);
     if (!cfg.tls.enabled) {
-        return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false };
+        return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope };
     }
     const proxy = new TlsProxy(`${name}-tls`, {
         projectRoot: cfg.projectRoot,
@@ -142,6 +149,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         dir: path.join(cfg.stackDir, "caddy"),
         httpsPort: cfg.tls.port,
         upstream: `127.0.0.1:${cfg.spacetimedb.port}`,
+        upstreamReady: serverUrl,
         database: cfg.spacetimedb.database,
         exposeCall: cfg.tls.expose_call,
         exposeSql: cfg.tls.expose_sql,
@@ -149,7 +157,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         timeoutMs: cfg.server.timeout_ms,
         readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
         deleteDataOnDestroy: cfg.protect.delete_data_on_destroy,
-    }, { dependsOn: [server] });
+    });
     return {
         adminUrl: serverUrl,
         publicUrl: proxy.ready.apply(() => proxy.httpsUrl),
@@ -157,5 +165,6 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         tlsEnabled: true,
         caCertPath: proxy.caCertPath,
         publicReady: proxy.ready,
+        identityScope,
     };
 }

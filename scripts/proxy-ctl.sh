@@ -21,8 +21,7 @@ start() {
     mkdir -p "$dir"
     local caddyfile="$dir/Caddyfile"
     base64 -d <<<"${IU_CADDYFILE_B64:?IU_CADDYFILE_B64 is required}" >"$caddyfile.new"
-    if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -s $cafile ]] &&
-        curl -fsS --max-time 2 -o /dev/null --cacert "$cafile" "$url/v1/ping"; then
+    if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -f $dir.bin && $(<"$dir.bin") == "$bin" ]] && serving; then
         rm -f "$caddyfile.new"
         echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$cafile\",\"started\":false}"
         return 0
@@ -33,6 +32,7 @@ start() {
         { cat "$dir/validate.log" >&2; exit 1; }
     daemon_stop "$pidfile" caddy INT 10
     daemon_start "$pidfile" "$logfile" "$bin" run --adapter caddyfile --config "$caddyfile"
+    echo "$bin" >"$dir.bin"
     # The CA appears when Caddy issues its first certificate; wait for it, then for the route.
     local deadline=$((SECONDS + ${IU_READY_TIMEOUT:-60}))
     until [[ -s $cafile ]]; do
@@ -46,11 +46,16 @@ start() {
 
 stop() {
     daemon_stop "$pidfile" caddy INT 10
-    if [[ ${IU_DELETE_DATA:-0} == 1 ]]; then rm -rf "$dir"; fi
+}
+
+# Caddy itself is healthy when it answers TLS with its certificate; a down upstream (502) is the
+# server's drift, not the proxy's.
+serving() {
+    [[ -s $cafile ]] && [[ $(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' --cacert "$cafile" "$url/v1/ping" 2>/dev/null) != 000 ]]
 }
 
 status() {
-    daemon_alive "$pidfile" caddy && [[ -s $cafile ]] && curl -fsS --max-time 2 -o /dev/null --cacert "$cafile" "$url/v1/ping"
+    daemon_alive "$pidfile" caddy && serving
 }
 
 case ${1:-} in

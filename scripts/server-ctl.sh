@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Manages the local SpacetimeDB standalone server of one stack (runtime local).
-#   server-ctl.sh start|stop|status
+#   server-ctl.sh start|stop|status     (the root dir itself is managed by state-dir.sh)
 # Environment: IU_SERVER_BIN IU_ROOT_DIR IU_LISTEN (host:port) IU_READY_TIMEOUT
-#              IU_IN_MEMORY (0/1) IU_LOG_LEVEL IU_SERVER_VERSION IU_DELETE_DATA (0/1, on stop)
+#              IU_IN_MEMORY (0/1) IU_LOG_LEVEL IU_SERVER_VERSION
 # The whole root dir (data AND the JWT signing keys) lives under IU_ROOT_DIR: losing the keys
 # would silently invalidate every token, including the deployer's.
 set -euo pipefail
@@ -15,10 +15,17 @@ listen=${IU_LISTEN:?IU_LISTEN is required}
 bin=${IU_SERVER_BIN:-spacetimedb-standalone}
 pidfile="$root.pid"
 logfile="$root.log"
+fpfile="$root.fingerprint"
 name=$(basename "$bin")
 
 start() {
-    if daemon_alive "$pidfile" "$name" && curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
+    local args=(start --data-dir "$root/data" --jwt-pub-key-path "$root/config/id_ecdsa.pub"
+        --jwt-priv-key-path "$root/config/id_ecdsa" --listen-addr "$listen")
+    [[ ${IU_IN_MEMORY:-0} == 1 ]] && args+=(--in-memory)
+    # What the process runs with; a running server with another fingerprint is restarted.
+    local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:-info}"
+    if daemon_alive "$pidfile" "$name" && [[ -f $fpfile && $(<"$fpfile") == "$fingerprint" ]] &&
+        curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
         echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":false}"
         return 0
     fi
@@ -27,22 +34,19 @@ start() {
         echo "$bin is not SpacetimeDB $IU_SERVER_VERSION: $("$bin" --version | head -n1)" >&2
         exit 1
     fi
+    stop
     mkdir -p "$root/data" "$root/config"
     chmod 700 "$root/config"
-    local args=(start --data-dir "$root/data" --jwt-pub-key-path "$root/config/id_ecdsa.pub"
-        --jwt-priv-key-path "$root/config/id_ecdsa" --listen-addr "$listen")
-    [[ ${IU_IN_MEMORY:-0} == 1 ]] && args+=(--in-memory)
     RUST_LOG=${IU_LOG_LEVEL:-info} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
+    echo "$fingerprint" >"$fpfile"
     wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:-60}" "$pidfile" "$name" "$logfile"
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"
 }
 
 stop() {
-    # SIGINT is the only graceful shutdown; SIGTERM is a hard stop that forces commitlog recovery.
+    # SIGINT is the shutdown signal SpacetimeDB documents (graceful on 2.x). The 1.2 standalone binary
+    # installs no handler, so there any signal is an abrupt stop that the commitlog recovers from.
     daemon_stop "$pidfile" "$name" INT 30
-    if [[ ${IU_DELETE_DATA:-0} == 1 ]]; then
-        rm -rf "$root" "$logfile"
-    fi
 }
 
 status() {

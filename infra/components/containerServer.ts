@@ -76,6 +76,9 @@ export function containerSpec(
         volumes: volumeName ? [{ volumeName, containerPath: CONTAINER_ROOT }] : [],
         // SpacetimeDB treats SIGINT as the shutdown signal (Docker's default SIGTERM is a hard stop).
         stopSignal: "SIGINT",
+        // PID 1 in a container ignores signals it has no handler for, and the 1.2 server installs
+        // none: Docker's init (tini) forwards SIGINT so `docker stop` really stops it.
+        init: true,
         stopTimeout: 30,
         destroyGraceSeconds: 30,
         restart: args.restart,

@@ -4,8 +4,13 @@ import { script } from "./scripts";
 
 export interface DeployerIdentityArgs {
     projectRoot: string;
-    /** Server the identity is minted on (its signing keys must outlive the stack's updates). */
+    /** Server the identity is minted on. */
     serverUrl: pulumi.Input<string>;
+    /**
+     * What the identity is valid for: the server's signing keys (its root dir or volume). Only a
+     * new scope mints a new identity; a new port or address keeps the old one.
+     */
+    scope: pulumi.Input<string>;
     caCert?: pulumi.Input<string>;
     /** Supplied token (Pulumi secret); when absent, one is minted once per stack. */
     token?: pulumi.Output<string>;
@@ -36,8 +41,8 @@ export class DeployerIdentity extends pulumi.ComponentResource {
                         IU_CA_CERT: args.caCert ?? "",
                         IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
                     },
-                    // Re-minting is never wanted: the old identity owns the database.
-                    triggers: [args.serverUrl],
+                    // Re-minting is never wanted while the keys live: the old identity owns the database.
+                    triggers: [args.scope],
                 },
                 { parent: this, additionalSecretOutputs: ["stdout"], ignoreChanges: ["environment"] },
             );

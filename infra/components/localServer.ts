@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalShell } from "../providers/shell";
-import { script } from "./scripts";
+import { localDaemon } from "./daemon";
 
 export interface LocalServerArgs {
     projectRoot: string;
@@ -14,7 +13,7 @@ export interface LocalServerArgs {
     inMemory: boolean;
     logLevel: string;
     readyTimeoutSeconds: number;
-    /** Remove the root dir when the server is deleted (ephemeral stacks only). */
+    /** Remove the root dir when the stack is destroyed (ephemeral stacks only). */
     deleteDataOnDestroy: boolean;
     protect: boolean;
 }
@@ -22,7 +21,7 @@ export interface LocalServerArgs {
 /**
  * The dev runtime: a standalone SpacetimeDB process owned by the stack. `up` waits for
  * /v1/ping; delete stops it with SIGINT; a dead process is drift that the next preview shows
- * and the next `up` repairs.
+ * and the next `up` repairs, without touching the root dir.
  */
 export class LocalServer extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
@@ -30,35 +29,29 @@ export class LocalServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: LocalServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:server:Local", name, {}, opts);
-        const ctl = (action: string) => script(args.projectRoot, "server-ctl.sh", action);
         const listen = `${args.address}:${args.port}`;
-        const env = {
-            IU_SERVER_BIN: args.binary,
-            IU_SERVER_VERSION: args.version,
-            IU_ROOT_DIR: args.rootDir,
-            IU_LISTEN: listen,
-            IU_IN_MEMORY: args.inMemory ? "1" : "0",
-            IU_LOG_LEVEL: args.logLevel,
-            IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
-            IU_DELETE_DATA: args.deleteDataOnDestroy ? "1" : "0",
-        };
-        const proc = new LocalShell(
-            `${name}-process`,
-            {
-                create: ctl("start"),
-                update: ctl("start"),
-                check: ctl("status"),
-                delete: ctl("stop"),
-                environment: env,
-                // Anything the process was started with: a change needs a restart.
-                triggers: [args.binary, args.version, args.rootDir, listen, args.inMemory, args.logLevel],
-                deleteBeforeReplace: true,
-                timeoutSeconds: args.readyTimeoutSeconds + 30,
+        const proc = localDaemon(name, this, {
+            projectRoot: args.projectRoot,
+            ctl: "server-ctl.sh",
+            environment: {
+                IU_SERVER_BIN: args.binary,
+                IU_SERVER_VERSION: args.version,
+                IU_ROOT_DIR: args.rootDir,
+                IU_LISTEN: listen,
+                IU_IN_MEMORY: args.inMemory ? "1" : "0",
+                IU_LOG_LEVEL: args.logLevel,
+                IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
             },
-            { parent: this, protect: args.protect, deleteBeforeReplace: true },
-        );
-        // Derived from the process step so that everything using the URL waits for a running server.
-        this.url = proc.stdout.apply(() => `http://${listen}`);
+            stateDir: args.rootDir,
+            privateSubdirs: ["config", "data"],
+            deleteStateOnDestroy: args.deleteDataOnDestroy,
+            protect: args.protect,
+            timeoutSeconds: args.readyTimeoutSeconds + 30,
+        });
+        // Derived from the process step so everything using the URL waits for a running server; from
+        // its id (stable across in-place updates) so a restart preview does not make the URL unknown
+        // and every publish trigger with it.
+        this.url = proc.id.apply(() => `http://${listen}`);
         this.pid = proc.stdout.apply((s) => Number(JSON.parse(s).pid));
         this.registerOutputs({ url: this.url, pid: this.pid });
     }

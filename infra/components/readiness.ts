@@ -34,6 +34,7 @@ export class Readiness extends pulumi.ComponentResource {
                 create: probe,
                 update: probe,
                 check: `IU_READY_TIMEOUT=5 ${probe}`,
+                checkFailure: "update",
                 environment: {
                     IU_SERVER_URL: args.serverUrl,
                     IU_CA_CERT: args.caCert ?? "",

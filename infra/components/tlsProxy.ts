@@ -1,8 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalShell } from "../providers/shell";
 import { renderCaddyfile } from "../render/caddyfile";
-import { script } from "./scripts";
+import { localDaemon } from "./daemon";
 
 export interface TlsProxyArgs {
     projectRoot: string;
@@ -11,6 +10,8 @@ export interface TlsProxyArgs {
     dir: string;
     httpsPort: number;
     upstream: string;
+    /** The upstream server's URL as an output of the server: the proxy starts after it. */
+    upstreamReady: pulumi.Input<string>;
     database: string;
     exposeCall: boolean;
     exposeSql: boolean;
@@ -48,29 +49,26 @@ export class TlsProxy extends pulumi.ComponentResource {
             exposeSql: args.exposeSql,
             accessLog: path.join(args.dir, "access.log"),
         });
-        const ctl = (action: string) => script(args.projectRoot, "proxy-ctl.sh", action);
-        const proc = new LocalShell(
-            `${name}-caddy`,
-            {
-                create: ctl("start"),
-                update: ctl("start"),
-                check: ctl("status"),
-                delete: ctl("stop"),
-                environment: {
-                    IU_CADDY_BIN: args.caddyBinary,
-                    IU_PROXY_DIR: args.dir,
-                    IU_CADDYFILE_B64: Buffer.from(caddyfile).toString("base64"),
-                    IU_HTTPS_URL: this.httpsUrl,
-                    IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
-                    IU_DELETE_DATA: args.deleteDataOnDestroy ? "1" : "0",
-                },
-                triggers: [args.caddyBinary, args.dir, args.httpsPort],
-                deleteBeforeReplace: true,
-                timeoutSeconds: args.readyTimeoutSeconds + 30,
+        const proc = localDaemon(name, this, {
+            projectRoot: args.projectRoot,
+            ctl: "proxy-ctl.sh",
+            environment: {
+                IU_CADDY_BIN: args.caddyBinary,
+                IU_PROXY_DIR: args.dir,
+                IU_CADDYFILE_B64: Buffer.from(caddyfile).toString("base64"),
+                IU_HTTPS_URL: this.httpsUrl,
+                IU_UPSTREAM_URL: args.upstreamReady,
+                IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
             },
-            { parent: this, deleteBeforeReplace: true },
-        );
-        this.ready = proc.stdout;
+            // The private CA lives here: replacing Caddy must not mint a new one clients don't trust.
+            stateDir: args.dir,
+            privateSubdirs: ["data"],
+            deleteStateOnDestroy: args.deleteDataOnDestroy,
+            protect: false,
+            timeoutSeconds: args.readyTimeoutSeconds + 30,
+        });
+        // From the id, like the server URL: known across in-place restarts, so previews stay precise.
+        this.ready = proc.id.apply(() => this.httpsUrl);
         this.registerOutputs({ httpsUrl: this.httpsUrl, caCertPath: this.caCertPath });
     }
 }

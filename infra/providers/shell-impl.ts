@@ -4,8 +4,8 @@
  *
  * Semantics follow @pulumi/command's local.Command (create/update/delete scripts, triggers that
  * force replacement, stdout as output) plus one thing that provider cannot do: a `check` script
- * run while diffing, whose failure reports drift (e.g. the server process died) as a replacement,
- * so `preview` shows it and `up` repairs it.
+ * run while diffing, whose failure reports drift (e.g. the server process died) as an update or a
+ * replacement, so `preview` shows it and `up` repairs it.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
@@ -21,6 +21,8 @@ interface ShellInputs {
     triggers?: unknown[];
     timeoutSeconds?: number;
     deleteBeforeReplace?: boolean;
+    /** What a failing `check` asks for: "update" (run `update` in place) or "replace". */
+    checkFailure?: "update" | "replace";
 }
 
 interface ShellOutputs {
@@ -34,6 +36,7 @@ interface ShellOutputs {
     triggers?: unknown[];
     timeoutSeconds?: number;
     deleteBeforeReplace?: boolean;
+    checkFailure?: "update" | "replace";
     stdout: string;
     stderr: string;
 }
@@ -110,7 +113,7 @@ export async function diff(_id: string, olds: ShellOutputs, news: ShellInputs) {
     if (olds.secretEnvironmentHash !== envHash(news.secretEnvironment)) updated.push("secretEnvironment" as never);
     if (replaces.length === 0 && news.check) {
         const probe = await run(news.check, { ...news, timeoutSeconds: Math.min(news.timeoutSeconds ?? 60, 60) });
-        if (probe.code !== 0) replaces.push("check");
+        if (probe.code !== 0) (news.checkFailure === "update" ? updated : replaces).push("check" as never);
     }
     return {
         changes: replaces.length > 0 || updated.length > 0,

@@ -31,8 +31,10 @@ export interface LocalShellArgs {
     update?: pulumi.Input<string>;
     /** Run on delete; sees `environment` but not `secretEnvironment`. */
     delete?: pulumi.Input<string>;
-    /** Run while diffing; non-zero exit means the real thing drifted, and the resource is replaced. */
+    /** Run while diffing; non-zero exit means the real thing drifted (see `checkFailure`). */
     check?: pulumi.Input<string>;
+    /** Drift repair: "replace" (default: delete + create) or "update" (run `update` in place). */
+    checkFailure?: "update" | "replace";
     dir?: pulumi.Input<string>;
     environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Passed to create/update/check only; kept out of state except as a hash. */

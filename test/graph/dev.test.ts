@@ -36,7 +36,9 @@ describe("dev stack resource graph", () => {
             "inner-universe-publish-wasm",
             "inner-universe-ready-probe",
             "inner-universe-server-process",
-            "inner-universe-tls-caddy",
+            "inner-universe-server-state",
+            "inner-universe-tls-process",
+            "inner-universe-tls-state",
         ]);
         expect(resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("aws:"))).toBe(false);
     });
@@ -44,7 +46,7 @@ describe("dev stack resource graph", () => {
     it("parents every step to its component", () => {
         expect(shell("inner-universe-module-wasm").options.parent).toBe("inner-universe-module");
         expect(shell("inner-universe-server-process").options.parent).toBe("inner-universe-server");
-        expect(shell("inner-universe-tls-caddy").options.parent).toBe("inner-universe-tls");
+        expect(shell("inner-universe-tls-process").options.parent).toBe("inner-universe-tls");
         expect(shell("inner-universe-deployer-mint").options.parent).toBe("inner-universe-deployer");
         expect(shell("inner-universe-publish-wasm").options.parent).toBe("inner-universe-publish");
         expect(shell("inner-universe-ready-probe").options.parent).toBe("inner-universe-ready");
@@ -59,6 +61,19 @@ describe("dev stack resource graph", () => {
         expect(build.inputs.check).toContain(build.inputs.environment.IU_ARTIFACT);
     });
 
+    it("keeps the server root (data and keys) in its own resource that only a destroy may delete", () => {
+        const state = shell("inner-universe-server-state");
+        expect(state.inputs.environment).toEqual({
+            IU_DIR: path.join(ROOT, ".iu", "dev", "stdb"),
+            IU_PRIVATE_SUBDIRS: "config data",
+            IU_DELETE_DATA: "0",
+        });
+        expect(state.inputs.triggers).toEqual([path.join(ROOT, ".iu", "dev", "stdb")]);
+        expect(state.inputs.check).toBeUndefined();
+        expect(shell("inner-universe-server-process").options.dependsOn).toEqual(["inner-universe-server-state"]);
+        expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_DATA).toBeUndefined();
+    });
+
     it("runs the server on loopback with its whole root (data and keys) in the per-stack directory", () => {
         const server = shell("inner-universe-server-process");
         expect(server.inputs.environment).toMatchObject({
@@ -66,31 +81,34 @@ describe("dev stack resource graph", () => {
             IU_ROOT_DIR: path.join(ROOT, ".iu", "dev", "stdb"),
             IU_SERVER_VERSION: "1.2.0",
             IU_IN_MEMORY: "0",
-            IU_DELETE_DATA: "0",
         });
         expect(server.inputs.create).toMatch(/server-ctl\.sh" "start"$/);
         expect(server.inputs.delete).toMatch(/server-ctl\.sh" "stop"$/);
         expect(server.inputs.check).toMatch(/server-ctl\.sh" "status"$/);
-        expect(server.inputs.deleteBeforeReplace).toBe(true);
-        expect(server.options.deleteBeforeReplace).toBe(true);
-        expect(server.inputs.triggers).toContain("127.0.0.1:3000");
+        // Never replaced (a replacement would cascade to the identity): changes and drift are updates.
+        expect(server.inputs.triggers).toBeUndefined();
+        expect(server.inputs.checkFailure).toBe("update");
+        expect(server.inputs.update).toBe(server.inputs.create);
+        expect(server.options.deleteBeforeReplace).toBeUndefined();
     });
 
     it("puts Caddy with the internal CA on loopback in front, forwarding only the public routes", () => {
-        const caddy = shell("inner-universe-tls-caddy");
+        const caddy = shell("inner-universe-tls-process");
         const caddyfile = Buffer.from(caddy.inputs.environment.IU_CADDYFILE_B64, "base64").toString();
         expect(caddyfile).toContain("tls internal");
         expect(caddyfile).toContain("bind 127.0.0.1");
         expect(caddyfile).toContain("reverse_proxy 127.0.0.1:3000");
         expect(caddyfile).not.toMatch(/metrics|internal\/|remote_ip/);
         expect(caddy.inputs.environment.IU_HTTPS_URL).toBe("https://127.0.0.1:8443");
-        expect(byName(resources, "inner-universe-tls").options.dependsOn).toEqual(["inner-universe-server"]);
+        expect(caddy.inputs.environment.IU_UPSTREAM_URL).toBe("http://127.0.0.1:3000");
+        expect(caddy.options.dependsOn).toEqual(["inner-universe-tls-state"]);
     });
 
     it("mints the deployer identity once and keeps the token secret", () => {
         const mint = shell("inner-universe-deployer-mint");
         expect(mint.options.additionalSecretOutputs).toEqual(["stdout"]);
-        expect(mint.inputs.triggers).toEqual(["http://127.0.0.1:3000"]);
+        // Bound to the server's signing keys (its root dir), not to its address.
+        expect(mint.inputs.triggers).toEqual([`local:${path.join(ROOT, ".iu", "dev", "stdb")}`]);
         expect(mint.options.ignoreChanges).toEqual(["environment"]);
     });
 

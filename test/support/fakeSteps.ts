@@ -12,7 +12,8 @@ export const stepStdout: StateFor = ({ type, name }) => {
     const out: Record<string, unknown> = {
         "module-wasm": { wasm: "/repo/.iu/artifacts/x.wasm", sha256: WASM_SHA, bytes: 1234 },
         "server-process": { pid: 4242, url: "http://127.0.0.1:3000", started: true },
-        "tls-caddy": { pid: 4343, caCert: "/x/root.crt", started: true },
+        "tls-process": { pid: 4343, caCert: "/x/root.crt", started: true },
+        "-state": { dir: "/x" },
         "deployer-mint": { identity: DEPLOYER, token: FAKE_TOKEN },
         "publish-wasm": { databaseIdentity: DB_IDENTITY, op: "created", sha256: WASM_SHA },
         "publish-settings": { synced: ["feature_flags", "server_config"] },

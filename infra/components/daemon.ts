@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LocalShell } from "../providers/shell";
+import { script } from "./scripts";
+
+export interface DaemonArgs {
+    projectRoot: string;
+    /** scripts/<ctl> start|stop|status */
+    ctl: string;
+    environment: Record<string, pulumi.Input<string>>;
+    /** Directory the process keeps its state in; survives process replacement. */
+    stateDir: string;
+    privateSubdirs: string[];
+    deleteStateOnDestroy: boolean;
+    protect: boolean;
+    timeoutSeconds: number;
+    dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * A local long-running process as two resources: its state directory (deleted only on destroy,
+ * and only when allowed) and the process. The process is never replaced: a replacement would
+ * cascade to everything that depends on it (Pulumi replaces dependents of a delete-before-replace),
+ * re-minting the deployer identity. A changed setting or a dead process is an in-place update
+ * whose `start` restarts the process only when its fingerprint (binary + arguments) differs or
+ * it is not serving. Shared by the dev SpacetimeDB server and the dev TLS proxy.
+ */
+export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonArgs): LocalShell {
+    const state = new LocalShell(
+        `${name}-state`,
+        {
+            create: script(args.projectRoot, "state-dir.sh", "create"),
+            delete: script(args.projectRoot, "state-dir.sh", "delete"),
+            environment: {
+                IU_DIR: args.stateDir,
+                IU_PRIVATE_SUBDIRS: args.privateSubdirs.join(" "),
+                IU_DELETE_DATA: args.deleteStateOnDestroy ? "1" : "0",
+            },
+            triggers: [args.stateDir],
+        },
+        { parent, protect: args.protect, retainOnDelete: args.protect },
+    );
+    const ctl = (action: string) => script(args.projectRoot, args.ctl, action);
+    return new LocalShell(
+        `${name}-process`,
+        {
+            create: ctl("start"),
+            update: ctl("start"),
+            check: ctl("status"),
+            delete: ctl("stop"),
+            checkFailure: "update",
+            environment: args.environment,
+            timeoutSeconds: args.timeoutSeconds,
+        },
+        { parent, dependsOn: [state, ...(args.dependsOn ?? [])] },
+    );
+}

@@ -1,0 +1,132 @@
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { openStack, PROJECT_NAME, PROJECT_ROOT, toolEnv } from "./engine";
+import { namespacedValues } from "./ephemeral-config";
+import { readPid, realProbes } from "./ephemeral-leaks";
+import { randomPart } from "./ephemeral-naming";
+import type { EphemeralDeps, OpenArgs, StackHandle } from "./ephemeral-run";
+import { splitStackSettingsConfig, type StackFileConfig } from "./preflight-checks";
+
+/** The ephemeral runner's dependencies bound to the real engine (scripts/lib/engine.ts) and machine. */
+export function realDeps(): EphemeralDeps {
+    return {
+        projectRoot: PROJECT_ROOT,
+        listStacks,
+        async openStack(args: OpenArgs) {
+            const stack = await openStack({ stack: args.stack, backendUrl: args.backendUrl, workDir: args.workDir, ...(args.config ? { config: args.config } : {}) });
+            return handleOf(stack);
+        },
+        freePort,
+        makeTempRoot: (name) => fs.mkdtempSync(path.join(os.tmpdir(), `iu-${name}-`)),
+        mkdir: (dir) => fs.mkdirSync(dir, { recursive: true }),
+        removeDir: (dir) => fs.rmSync(dir, { recursive: true, force: true }),
+        readPid,
+        probes: (backendUrl, workDir) => realProbes(() => listStacks(backendUrl, workDir)),
+        stopProcess,
+        now: () => Date.now(),
+        random: randomPart,
+    };
+}
+
+export function handleOf(stack: Stack): StackHandle {
+    return {
+        name: stack.name,
+        async up({ signal, onOutput }) {
+            const res = await stack.up({ signal, onOutput });
+            return { outputs: res.outputs };
+        },
+        async destroy({ onOutput }) {
+            await stack.destroy({ onOutput });
+        },
+        async refresh({ onOutput }) {
+            await stack.refresh({ onOutput });
+        },
+        async configValues() {
+            return namespacedValues(await stack.getAllConfig());
+        },
+        async exportDeployment() {
+            return (await stack.exportStack()).deployment;
+        },
+        async clearPendingOperations() {
+            const state = await stack.exportStack();
+            if (state.deployment) delete state.deployment.pending_operations;
+            await stack.importStack(state);
+        },
+        async remove() {
+            await stack.workspace.removeStack(stack.name);
+        },
+    };
+}
+
+/** The pinned CLI (first `pulumi` on the tool PATH), as the engine uses it. */
+export async function pulumiCommand(): Promise<PulumiCommand> {
+    const dirs = (toolEnv().PATH ?? "").split(":").filter(Boolean);
+    const bin = dirs.map((d) => path.join(d, "pulumi")).find((p) => isExecutable(p));
+    if (!bin) throw new Error("pulumi CLI not found on the tool PATH: run `npm run setup`");
+    return PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
+}
+
+function isExecutable(file: string): boolean {
+    try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return fs.statSync(file).isFile();
+    } catch {
+        return false;
+    }
+}
+
+/** Stacks of this project in a backend. The workspace needs a Pulumi.yaml; one without `main` suits inline programs. */
+export async function listStacks(backendUrl: string, workDir: string): Promise<string[]> {
+    const ws = await LocalWorkspace.create({
+        workDir,
+        envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }),
+        pulumiCommand: await pulumiCommand(),
+        projectSettings: { name: PROJECT_NAME, runtime: "nodejs" },
+    });
+    return (await ws.listStacks()).map((s) => s.name.split("/").pop()!);
+}
+
+/**
+ * A stack's Pulumi.<stack>.yaml read through the Automation API's own parser (no CLI call, no
+ * backend, nothing decrypted): secure values are reported by key only.
+ */
+export async function readStackFile(workDir: string, stack: string): Promise<StackFileConfig | { missing: string }> {
+    const file = path.join(workDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return { missing: `${file} does not exist` };
+    const ws = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCommand() });
+    const settings = await ws.stackSettings(stack);
+    return splitStackSettingsConfig(settings.config as Record<string, unknown> | undefined);
+}
+
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+async function stopProcess(pid: number): Promise<void> {
+    const alive = () => {
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch {
+            return false;
+        }
+    };
+    // SpacetimeDB shuts down gracefully only on SIGINT.
+    try {
+        process.kill(pid, "SIGINT");
+    } catch {
+        return;
+    }
+    for (let i = 0; i < 150 && alive(); i++) await new Promise((r) => setTimeout(r, 200));
+    if (alive()) process.kill(pid, "SIGKILL");
+}

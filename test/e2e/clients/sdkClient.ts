@@ -29,14 +29,8 @@
  * Everything else (including the SDK's own console logging) goes to stderr.
  */
 import { Console } from "node:console";
-import { AlgebraicType, Identity, Timestamp, type ReducerEvent } from "@clockworklabs/spacetimedb-sdk";
+import { AlgebraicType, type ReducerEvent } from "@clockworklabs/spacetimedb-sdk";
 import { Config, DbConnection, REMOTE_MODULE, type ErrorContext, type Reducer, type ReducerEventContext } from "./bindings";
-
-// The SDK logs with console.log; stdout is reserved for the one result line.
-const stderrConsole = new Console({ stdout: process.stderr, stderr: process.stderr });
-console.log = stderrConsole.log.bind(stderrConsole);
-console.info = stderrConsole.info.bind(stderrConsole);
-console.debug = stderrConsole.debug.bind(stderrConsole);
 
 export interface CliOptions {
     uri: string;
@@ -346,16 +340,16 @@ export function describeError(e: unknown): string {
 export function configRowOut(row: Config): ConfigRowOut {
     let updatedAt: string;
     try {
-        updatedAt = (row.updatedAt as Timestamp).toDate().toISOString();
+        updatedAt = row.updatedAt.toDate().toISOString();
     } catch {
-        updatedAt = String((row.updatedAt as Timestamp).microsSinceUnixEpoch);
+        updatedAt = String(row.updatedAt.microsSinceUnixEpoch);
     }
     return {
         key: row.key,
         value: row.value,
         description: row.description ?? null,
         updatedAt,
-        updatedBy: (row.updatedBy as Identity).toHexString(),
+        updatedBy: row.updatedBy.toHexString(),
     };
 }
 
@@ -455,6 +449,11 @@ async function run(o: CliOptions): Promise<void> {
 }
 
 function main(): void {
+    // The SDK logs with console.log; stdout is reserved for the one result line.
+    const stderrConsole = new Console({ stdout: process.stderr, stderr: process.stderr });
+    console.log = stderrConsole.log.bind(stderrConsole);
+    console.info = stderrConsole.info.bind(stderrConsole);
+    console.debug = stderrConsole.debug.bind(stderrConsole);
     process.on("unhandledRejection", (e) => fail(`SDK error: ${describeError(e)}`));
     process.on("uncaughtException", (e) => fail(`SDK error: ${describeError(e)}`));
     let o: CliOptions;
@@ -466,4 +465,5 @@ function main(): void {
     run(o).catch((e: unknown) => fail(describeError(e), e instanceof UsageError ? 2 : 1));
 }
 
-main();
+// Run only as a program (tsx runs this file as CommonJS), not when imported.
+if (require.main === module) main();

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
-import { byName, installHarness, type CapturedResource } from "../support/harness";
+import { byName, installHarness, output, type CapturedResource } from "../support/harness";
 import { stepStdout } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
@@ -62,7 +62,8 @@ beforeAll(async () => {
     const raw = stackFileConfig("test");
     const cfg = parseStackConfig({ ...raw, spacetimedb: { ...(raw.spacetimedb as object), port } }, { stack: "test", projectRoot: ROOT });
     expect(cfg.container.image).toBe(image);
-    await harness.run(() => buildStack({ cfg }));
+    const outputs = await harness.run(() => buildStack({ cfg }));
+    await output(outputs.atlas);
     container = byName(harness.resources, "inner-universe-server-server");
     volume = byName(harness.resources, "inner-universe-server-root");
     await removeAll();
@@ -103,7 +104,12 @@ describe("the test stack's container on a real Docker daemon", () => {
         expect(published.status, published.body).toBe(200);
         expect(await sqlRows(url, "inner-universe", "SELECT * FROM config WHERE key = 'module_config'")).toHaveLength(1);
 
-        await dockerApi("DELETE", `/containers/${id}?force=true`);
+        // Replace the container the way the provider does (stop with its stop signal, then remove).
+        // The 1.2 server flushes its control database on an interval and has no shutdown handler:
+        // give it that interval before stopping (see README, "Real engine").
+        await new Promise((r) => setTimeout(r, 2000));
+        expect((await dockerApi("POST", `/containers/${id}/stop`)).status).toBe(204);
+        expect((await dockerApi("DELETE", `/containers/${id}`)).status).toBe(204);
         id = await createAndStart();
         await waitHealthy(id);
         expect(await sqlRows(url, "inner-universe", "SELECT * FROM config WHERE key = 'module_config'")).toHaveLength(1);

@@ -17,6 +17,8 @@ export interface OpenStackOptions {
     config?: Record<string, unknown>;
     secretConfig?: Record<string, string>;
     env?: Record<string, string>;
+    /** Another inline program (the benchmark's empty-stack floor); default: infra/run.ts. */
+    program?: () => Promise<Record<string, unknown>>;
 }
 
 /** Tool locations written by scripts/setup-tools.sh. */
@@ -85,10 +87,12 @@ export async function openStack(opts: OpenStackOptions): Promise<Stack> {
         {
             stackName: opts.stack,
             projectName: PROJECT_NAME,
-            program: async () => {
-                const { runProgram } = await import("../../infra/run");
-                return runProgram(PROJECT_ROOT);
-            },
+            program:
+                opts.program ??
+                (async () => {
+                    const { runProgram } = await import("../../infra/run");
+                    return runProgram(PROJECT_ROOT);
+                }),
         },
         { workDir, envVars, pulumiCommand: await pulumiCommand() },
     );

@@ -8,7 +8,7 @@ import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 import { createBody, dockerApi } from "./support/dockerApi";
 import { mintIdentity, request, sqlRows } from "./support/http";
-import { freePort, SHARED_WASM_TARGET } from "./support/workspace";
+import { freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
 
 /**
  * The test environment's container, for real: the spec comes from the program (captured through

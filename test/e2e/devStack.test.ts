@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
 import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
 import { runSdkClient } from "./support/sdk";
-import { alive, copyModule, e2eStack, freePort, listening, SHARED_WASM_TARGET, tempWorkspace, type TempWorkspace } from "./support/workspace";
+import { alive, copyModule, tempStack, freePort, listening, SHARED_WASM_TARGET, tempWorkspace, type TempWorkspace } from "../../scripts/lib/workspace";
 
 /**
  * The dev stack, brought up for real: Pulumi engine (Automation API), our shell provider, a real
@@ -70,7 +70,7 @@ beforeAll(async () => {
     serverPort = await freePort();
     tlsPort = await freePort();
     serverUrl = `http://127.0.0.1:${serverPort}`;
-    stack = await e2eStack(ws, STACK, {
+    stack = await tempStack(ws, STACK, {
         runtime: "local",
         spacetimedb: { port: serverPort, ready_timeout_s: 120 },
         tls: { port: tlsPort },
@@ -143,6 +143,7 @@ describe("dev stack on the real engine", () => {
             args: ["e2e_sdk", "written-through-the-sdk"],
             read: "config",
             caCert: atlas.tls.caCertPath!,
+            schemaUri: serverUrl,
         });
         expect(out.status).toBe("committed");
         expect(out.identity).toBe(atlas.deployer.identity);
@@ -158,6 +159,7 @@ describe("dev stack on the real engine", () => {
             call: "set_config",
             args: ["e2e_marker", "overwritten"],
             caCert: atlas.tls.caCertPath!,
+            schemaUri: serverUrl,
         });
         expect(viaSdk.status).toBe("failed");
         expect(viaSdk.error).toMatch(/admin/i);

@@ -7,7 +7,7 @@
  * Usage:
  *   npx tsx test/e2e/clients/sdkClient.ts --uri ws(s)://HOST:PORT --db NAME [--token TOKEN]
  *       [--call set_config|refresh_system_status [--args JSON_ARRAY]] [--read config]
- *       [--timeout SECONDS] [--skip-schema-check]
+ *       [--timeout SECONDS] [--skip-schema-check] [--schema-uri http://HOST:PORT]
  *
  *   --uri      server address; ws://, wss://, http:// or https:// (the SDK maps http(s) to ws(s)).
  *              A private CA for wss:// is trusted through NODE_EXTRA_CA_CERTS (read by Node at start;
@@ -18,6 +18,7 @@
  *   --read     table to subscribe to (`SELECT * FROM config`) and print after the call.
  *   --timeout  seconds for the whole run (default 10).
  *   --skip-schema-check  do not compare the bindings with the server's published schema first.
+ *   --schema-uri         read the schema from this server URL instead of --uri (a TLS front hides it).
  *
  * Stdout: exactly one JSON line.
  *   Success (exit 0):
@@ -41,6 +42,8 @@ export interface CliOptions {
     read?: string;
     timeoutMs: number;
     schemaCheck: boolean;
+    /** Where to read the schema when `uri` is a TLS front that (rightly) does not expose it. */
+    schemaUri?: string;
 }
 
 export interface ConfigRowOut {
@@ -78,7 +81,7 @@ export function parseArgs(argv: string[]): CliOptions {
         const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
         if (!m) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
         const name = m[1]!;
-        if (!["uri", "db", "token", "call", "args", "read", "timeout"].includes(name)) throw new UsageError(`unknown option --${name}`);
+        if (!["uri", "db", "token", "call", "args", "read", "timeout", "schema-uri"].includes(name)) throw new UsageError(`unknown option --${name}`);
         let value = m[2];
         if (value === undefined) {
             value = argv[++i];
@@ -129,7 +132,9 @@ export function parseArgs(argv: string[]): CliOptions {
     }
 
     const token = values.get("token");
+    const schemaUri = values.get("schema-uri");
     return {
+        ...(schemaUri ? { schemaUri } : {}),
         uri,
         db,
         ...(token ? { token } : {}),
@@ -312,7 +317,7 @@ function httpBase(uri: string): URL {
 }
 
 async function fetchSchema(o: CliOptions, signal: AbortSignal): Promise<JsonObj> {
-    const url = new URL(`v1/database/${encodeURIComponent(o.db)}/schema?version=9`, httpBase(o.uri));
+    const url = new URL(`v1/database/${encodeURIComponent(o.db)}/schema?version=9`, httpBase(o.schemaUri ?? o.uri));
     const res = await fetch(url, { headers: o.token ? { Authorization: `Bearer ${o.token}` } : {}, signal });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET ${url.pathname}${url.search}: HTTP ${res.status} ${text.slice(0, 300)}`);

@@ -2,8 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openStack } from "../../../scripts/lib/engine";
-import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../../support/paths";
+import { openStack, PROJECT_ROOT as ROOT } from "./engine";
 
 /**
  * A throw-away place to run the real engine: its own file backend, its own Pulumi.yaml work dir
@@ -64,8 +63,8 @@ export function alive(pid: number): boolean {
     }
 }
 
-export async function e2eStack(ws: TempWorkspace, stack: string, config: Record<string, unknown>) {
-    return openStack({ stack, workDir: ws.workDir, backendUrl: ws.backendUrl, config });
+export async function tempStack(ws: TempWorkspace, stack: string, config: Record<string, unknown>, program?: () => Promise<Record<string, unknown>>) {
+    return openStack({ stack, workDir: ws.workDir, backendUrl: ws.backendUrl, config, ...(program ? { program } : {}) });
 }
 
 /** Copies the module crate (without build output) so a test can edit it. */

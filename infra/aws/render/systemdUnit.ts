@@ -1,0 +1,150 @@
+import { ALB_PROXY_SOCKET, CADDY_BIN, CADDYFILE_PATH, SERVER_LOG_TAG, SERVER_UNIT, SOCKET_PROXYD } from "./constants";
+
+export interface ServerUnitOptions {
+    /** Server root on the data volume (data, JWT keys, binaries). */
+    rootDir: string;
+    version: string;
+    port: number;
+    /** standalone: 1.x `spacetimedb-standalone start` with explicit paths; spacetime: 2.x `spacetime --root-dir`. */
+    command: "standalone" | "spacetime";
+    environment: string;
+}
+
+/** Where the bootstrap unpacks the pinned release (the layout `spacetime version` itself uses). */
+export function serverBinDir(rootDir: string, version: string): string {
+    return `${rootDir}/bin/${version}`;
+}
+
+/** The server's command line; the JWT keypair stays in the root's config/ on the volume, never regenerated. */
+export function serverExecStart(o: ServerUnitOptions): string {
+    const listen = `127.0.0.1:${o.port}`;
+    if (o.command === "spacetime") return `/usr/local/bin/spacetime --root-dir=${o.rootDir} start --listen-addr ${listen}`;
+    return [
+        `${serverBinDir(o.rootDir, o.version)}/spacetimedb-standalone start`,
+        `--data-dir ${o.rootDir}/data`,
+        `--jwt-pub-key-path ${o.rootDir}/config/id_ecdsa.pub`,
+        `--jwt-priv-key-path ${o.rootDir}/config/id_ecdsa`,
+        `--listen-addr ${listen}`,
+    ].join(" ");
+}
+
+export function renderServerUnit(o: ServerUnitOptions): string {
+    return unit([
+        ["Unit", [
+            `Description=SpacetimeDB server (inner-universe ${o.environment})`,
+            "Documentation=https://spacetimedb.com/docs",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            // The fstab entry is nofail so the host still boots for repair; the server must not
+            // start on the root disk instead, where it would mint new keys and an empty database.
+            `RequiresMountsFor=${o.rootDir}`,
+            `AssertPathIsMountPoint=${o.rootDir}`,
+        ]],
+        ["Service", [
+            "Type=simple",
+            "User=spacetimedb",
+            "Group=spacetimedb",
+            `WorkingDirectory=${o.rootDir}`,
+            `ExecStart=${serverExecStart(o)}`,
+            // SIGINT is the only graceful shutdown; SIGTERM is a hard stop.
+            "KillSignal=SIGINT",
+            "TimeoutStopSec=120",
+            "Restart=always",
+            "RestartSec=5",
+            "StandardOutput=journal",
+            "StandardError=journal",
+            `SyslogIdentifier=${SERVER_LOG_TAG}`,
+            "LimitNOFILE=65536",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            `ReadWritePaths=${o.rootDir}`,
+            "ProtectHome=yes",
+            "PrivateTmp=yes",
+            "PrivateDevices=yes",
+            "ProtectKernelTunables=yes",
+            "ProtectKernelModules=yes",
+            "ProtectControlGroups=yes",
+            "RestrictSUIDSGID=yes",
+            "LockPersonality=yes",
+            // No MemoryDenyWriteExecute: the wasm runtime compiles modules to native code.
+        ]],
+        ["Install", ["WantedBy=multi-user.target"]],
+    ]);
+}
+
+export interface CaddyUnitOptions {
+    /** Caddy's ACME account and certificates live on the data volume: a replacement host reuses them
+     * instead of re-issuing (Let's Encrypt rate-limits duplicate certificates). */
+    dataDir: string;
+}
+
+export function renderCaddyUnit(o: CaddyUnitOptions): string {
+    return unit([
+        ["Unit", [
+            "Description=Caddy, the TLS front of SpacetimeDB (Let's Encrypt)",
+            "Documentation=https://caddyserver.com/docs/",
+            "Wants=network-online.target",
+            `After=network-online.target ${SERVER_UNIT}`,
+            `RequiresMountsFor=${o.dataDir}`,
+        ]],
+        ["Service", [
+            "Type=notify",
+            "User=caddy",
+            "Group=caddy",
+            `Environment=XDG_DATA_HOME=${o.dataDir}/data XDG_CONFIG_HOME=${o.dataDir}/config`,
+            `ExecStart=${CADDY_BIN} run --config ${CADDYFILE_PATH} --adapter caddyfile`,
+            "TimeoutStopSec=10s",
+            "Restart=always",
+            "RestartSec=5",
+            "LimitNOFILE=1048576",
+            "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+            "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=full",
+            "ProtectHome=yes",
+            "PrivateTmp=yes",
+        ]],
+        ["Install", ["WantedBy=multi-user.target"]],
+    ]);
+}
+
+export interface AlbProxyOptions {
+    targetPort: number;
+    serverPort: number;
+    maxConnections: number;
+}
+
+/**
+ * ALB mode: the load balancer cannot reach a loopback listener, so a socket-activated relay
+ * (part of systemd, no extra package) exposes the server on the target port; the security group
+ * admits that port from the ALB only, and the ALB's rules are the route matrix.
+ */
+export function renderAlbProxyUnits(o: AlbProxyOptions): { socket: string; service: string } {
+    const socket = unit([
+        ["Unit", ["Description=ALB target port of SpacetimeDB"]],
+        ["Socket", [`ListenStream=${o.targetPort}`, "NoDelay=true"]],
+        ["Install", ["WantedBy=sockets.target"]],
+    ]);
+    const service = unit([
+        ["Unit", [
+            "Description=Relay from the ALB target port to SpacetimeDB on loopback",
+            `Requires=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`,
+            `After=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`,
+        ]],
+        ["Service", [
+            `ExecStart=${SOCKET_PROXYD} --connections-max=${o.maxConnections} 127.0.0.1:${o.serverPort}`,
+            "DynamicUser=yes",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ProtectHome=yes",
+            "PrivateTmp=yes",
+        ]],
+    ]);
+    return { socket, service };
+}
+
+type Section = [name: string, lines: string[]];
+
+function unit(sections: Section[]): string {
+    return `${sections.map(([name, lines]) => [`[${name}]`, ...lines].join("\n")).join("\n\n")}\n`;
+}

@@ -151,17 +151,34 @@ export const stackConfigSchema = z
         container: containerSection.default(containerSection.parse({})),
         aws: awsSchema.optional(),
     })
-    .superRefine(checkCombinations);
+    // Run the cross-field rules even when some fields are invalid, so one run lists every problem.
+    .superRefine(checkCombinations, { when: () => true });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 
 type Ctx = z.RefinementCtx;
 
-/** Rules that span sections; each names the key to change and how. */
+/**
+ * Rules that span sections; each names the key to change and how. They may see a partly invalid
+ * config (sections that failed keep their raw values), so they read defensively and stay quiet
+ * about a key that already has a problem of its own.
+ */
 function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>, ctx: Ctx): void {
-    const c = cfg as unknown as ParsedStackConfigShape;
-    const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message, input: undefined });
+    const raw = (cfg ?? {}) as Record<string, any>;
+    const section = (k: string) => (raw[k] !== null && typeof raw[k] === "object" ? raw[k] : {});
+    const c = {
+        ...raw,
+        module: { build: true, ...section("module") },
+        spacetimedb: { address: "127.0.0.1", port: 3000, in_memory: false, ...section("spacetimedb"), publish: { delete_data: "never", ...(section("spacetimedb").publish ?? {}) } },
+        tls: { enabled: true, mode: "internal", port: 8443, ...section("tls") },
+        protect: { data: false, delete_data_on_destroy: false, ...section("protect") },
+        runtime: raw.runtime ?? "local",
+    } as unknown as ParsedStackConfigShape;
+    const taken = new Set(ctx.issues.map((i) => i.path?.join(".")));
+    const fail = (path: (string | number)[], message: string) => {
+        if (!taken.has(path.join("."))) ctx.addIssue({ code: "custom", path, message, input: undefined });
+    };
 
     if (!c.module.build && !c.module.wasm_path) {
         fail(["module", "wasm_path"], "required when module.build is false (a path to a built .wasm)");

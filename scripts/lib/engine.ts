@@ -77,11 +77,39 @@ async function pulumiCommand(): Promise<PulumiCommand> {
 }
 
 /**
+ * The engine's view of the project: Pulumi.yaml without `main` (the program runs inline) and each
+ * stack's Pulumi.<stack>.yaml as committed, plus the per-machine secrets-provider lines Pulumi
+ * writes into it (a passphrase salt must not land in the repo: another checkout has another
+ * passphrase). Kept in .iu/project, rewritten from the repo's files on every run.
+ */
+export function mirrorProject(stack: string, dir = path.join(PROJECT_ROOT, ".iu", "project")): string {
+    writeProjectFile(dir);
+    const committed = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+    const mirrored = path.join(dir, `Pulumi.${stack}.yaml`);
+    const machineLines = fs.existsSync(mirrored)
+        ? fs.readFileSync(mirrored, "utf8").split("\n").filter((l) => /^(encryptionsalt|secretsprovider|encryptedkey):/.test(l))
+        : [];
+    const base = fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : "config: {}\n";
+    const keep = machineLines.filter((l) => !base.includes(`${l.split(":")[0]}:`));
+    fs.writeFileSync(mirrored, `${base.trimEnd()}\n${keep.map((l) => `${l}\n`).join("")}`);
+    return dir;
+}
+
+/** Pulumi.yaml for an inline program (the CLI checks that `main` exists), and the node_modules the dynamic-provider plugin resolves from the work dir. */
+export function writeProjectFile(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const project = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8").replace(/^main:.*\n/m, "");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+    const modules = path.join(dir, "node_modules");
+    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), modules);
+}
+
+/**
  * Opens (or creates) a stack whose program runs inline in this process: the Node language host
  * cannot be built offline, and the Automation API's inline mode does not need it.
  */
 export async function openStack(opts: OpenStackOptions): Promise<Stack> {
-    const workDir = opts.workDir ?? PROJECT_ROOT;
+    const workDir = opts.workDir ?? mirrorProject(opts.stack);
     const envVars = toolEnv({ PULUMI_BACKEND_URL: opts.backendUrl ?? defaultBackendUrl(), ...(opts.env ?? {}) });
     const stack = await LocalWorkspace.createOrSelectStack(
         {

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openStack, PROJECT_ROOT as ROOT } from "./engine";
+import { openStack, PROJECT_ROOT as ROOT, writeProjectFile } from "./engine";
 
 /**
  * A throw-away place to run the real engine: its own file backend, its own Pulumi.yaml work dir
@@ -22,11 +22,7 @@ export function tempWorkspace(prefix: string): TempWorkspace {
     const backend = path.join(dir, "backend");
     const stateDir = path.join(dir, "state");
     for (const d of [workDir, backend, stateDir]) fs.mkdirSync(d, { recursive: true });
-    // The program runs inline, so the work dir's Pulumi.yaml names no entry point (the CLI checks `main` exists).
-    const project = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^main:.*\n/m, "");
-    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), project);
-    // The dynamic-provider plugin resolves @pulumi/pulumi from the work dir.
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(workDir, "node_modules"));
+    writeProjectFile(workDir);
     return { dir, workDir, backendUrl: `file://${backend}`, stateDir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

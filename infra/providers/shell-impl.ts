@@ -25,21 +25,11 @@ interface ShellInputs {
     checkFailure?: "update" | "replace";
 }
 
-interface ShellOutputs {
-    create: string;
-    update?: string;
-    delete?: string;
-    check?: string;
-    dir?: string;
-    environment?: Record<string, string>;
+type ShellOutputs = Omit<ShellInputs, "secretEnvironment"> & {
     secretEnvironmentHash: string;
-    triggers?: unknown[];
-    timeoutSeconds?: number;
-    deleteBeforeReplace?: boolean;
-    checkFailure?: "update" | "replace";
     stdout: string;
     stderr: string;
-}
+};
 
 const MAX_OUTPUT = 64 * 1024;
 

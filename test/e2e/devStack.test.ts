@@ -103,6 +103,10 @@ describe("dev stack on the real engine", () => {
             server: { version: "1.2.0" },
         });
         expect(JSON.stringify(atlas)).not.toContain(token);
+        // The token exists in state only encrypted (mint output, publish/settings/readiness inputs).
+        const state = JSON.stringify(await stack.exportStack());
+        expect(state).not.toContain(token.split(".")[1]);
+        expect(state.match(/"ciphertext"/g)?.length ?? 0).toBeGreaterThanOrEqual(4);
         const ca = atlas.tls.caCertPath!;
         expect(fs.readFileSync(ca, "utf8")).toContain("BEGIN CERTIFICATE");
         expect((await request("GET", `${atlas.http.url}/v1/ping`, { ca })).status).toBe(200);

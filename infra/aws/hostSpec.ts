@@ -1,0 +1,50 @@
+import type { StackConfig } from "../config/load";
+import type { AwsConfig } from "../config/aws";
+import type { HostSpec } from "./render/cloudInit";
+
+/** The aws section, asserted present (the schema requires it for runtime aws). */
+export function awsOf(cfg: StackConfig): AwsConfig {
+    if (!cfg.aws) throw new Error("runtime aws needs the aws config section");
+    return cfg.aws;
+}
+
+/** Name of the SSM parameter holding the agent config: CloudWatchAgentServerPolicy only reads `AmazonCloudWatch-*`. */
+export function cwAgentParameterName(cfg: StackConfig): string {
+    return `AmazonCloudWatch-inner-universe-${cfg.stack}`;
+}
+
+/** Everything the host renders, from config plus the one value known only at deploy time. */
+export function hostSpec(cfg: StackConfig, volumeId: string): HostSpec {
+    const a = awsOf(cfg);
+    const domain = cfg.tls.domain ?? "";
+    const front: HostSpec["front"] =
+        cfg.tls.mode === "alb"
+            ? { mode: "alb" }
+            : {
+                  mode: "acme",
+                  caddy: a.caddy_binary ?? { url: "", sha256: "" },
+                  domain,
+                  email: cfg.tls.email ?? "",
+                  deployCidrs: a.deploy_cidrs,
+                  database: cfg.spacetimedb.database,
+                  exposeCall: cfg.tls.expose_call,
+                  exposeSql: cfg.tls.expose_sql,
+                  authRequired: cfg.server.auth_required,
+                  timeoutMs: cfg.server.timeout_ms,
+              };
+    return {
+        environment: cfg.environment,
+        volumeId,
+        rootDir: cfg.spacetimedb.root_dir,
+        server: {
+            version: cfg.spacetimedb.version,
+            port: cfg.spacetimedb.port,
+            url: a.server_binary.url,
+            sha256: a.server_binary.sha256,
+            command: a.server_binary.command,
+        },
+        cwAgentParameter: cwAgentParameterName(cfg),
+        maxConnections: cfg.server.max_connections,
+        front,
+    };
+}

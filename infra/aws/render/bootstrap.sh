@@ -1,0 +1,152 @@
+# Body of the host bootstrap; infra/aws/render/bootstrap.ts prepends the settings above this line.
+# Runs once per instance (cloud-init runcmd) on Amazon Linux 2023 and is safe to run again by hand.
+# Data rule: the data volume is formatted only when it carries no filesystem and no data at all.
+
+# stderr: stdout of functions is captured by callers; cloud-init logs both.
+log() { printf '[iu-bootstrap] %s\n' "$*" >&2; }
+die() {
+    log "FATAL: $*"
+    exit 1
+}
+
+data_device() {
+    local link waited=0
+    link="/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${VOLUME_ID//-/}"
+    # The attachment is created after the instance starts: wait for it, never fall back to another disk.
+    until [[ -e $link ]]; do
+        ((waited < DEVICE_TIMEOUT_S)) || die "data volume $VOLUME_ID not attached after ${DEVICE_TIMEOUT_S}s"
+        sleep 5
+        waited=$((waited + 5))
+    done
+    readlink -f "$link"
+}
+
+prepare_filesystem() {
+    local dev=$1 fstype="" rc=0
+    fstype=$(blkid -p -o value -s TYPE "$dev") || rc=$?
+    case $rc in
+        0) ;;
+        2) fstype="" ;;
+        *) die "blkid failed on $dev (exit $rc); not touching it" ;;
+    esac
+    if [[ -z $fstype ]]; then
+        # No signature is not proof of no data: require the first MiB to be zeros too.
+        if [[ -n $(head -c 1048576 "$dev" | tr -d '\0' | head -c 1) ]]; then
+            die "$dev has no filesystem signature but is not blank; refusing to format it"
+        fi
+        log "formatting blank volume $VOLUME_ID ($dev) as $FS_TYPE"
+        # Without -f, mkfs itself refuses a device that holds any known signature.
+        mkfs -t "$FS_TYPE" -L stdb "$dev"
+    elif [[ $fstype != "$FS_TYPE" ]]; then
+        die "$dev holds $fstype, expected $FS_TYPE; refusing to reformat data"
+    else
+        log "volume $VOLUME_ID already holds $FS_TYPE: keeping its data"
+    fi
+}
+
+mount_data() {
+    local dev=$1 uuid
+    uuid=$(blkid -s UUID -o value "$dev")
+    [[ -n $uuid ]] || die "no filesystem UUID on $dev"
+    # nofail: a missing volume must not stop the host from booting (SSM stays reachable for repair);
+    # the server unit requires the mount, so it will not start on the root disk instead.
+    awk -v mp="$MOUNT_POINT" '$2 != mp' /etc/fstab >/etc/fstab.iu
+    printf 'UUID=%s %s %s defaults,noatime,nofail,x-systemd.device-timeout=5min 0 0\n' "$uuid" "$MOUNT_POINT" "$FS_TYPE" >>/etc/fstab.iu
+    mv /etc/fstab.iu /etc/fstab
+    systemctl daemon-reload
+    mkdir -p "$MOUNT_POINT"
+    mountpoint -q "$MOUNT_POINT" || mount "$MOUNT_POINT"
+    mountpoint -q "$MOUNT_POINT" || die "$MOUNT_POINT is not mounted"
+}
+
+ensure_user() {
+    local name=$1 id=$2
+    getent group "$name" >/dev/null || groupadd --system --gid "$id" "$name"
+    getent passwd "$name" >/dev/null || useradd --system --uid "$id" --gid "$id" --home-dir "$MOUNT_POINT" --no-create-home --shell /sbin/nologin "$name"
+    [[ $(id -u "$name") == "$id" ]] || die "user $name exists with uid $(id -u "$name"), expected $id (files on the volume belong to $id)"
+}
+
+fetch_verified() {
+    local url=$1 sha256=$2 out=$3
+    curl --proto '=https' --tlsv1.2 -fsSL --retry 5 --retry-delay 3 -o "$out" "$url"
+    printf '%s  %s\n' "$sha256" "$out" | sha256sum --check --quiet - || die "sha256 mismatch for $url"
+}
+
+install_server() {
+    local dir="$MOUNT_POINT/bin/$STDB_VERSION" work
+    if [[ -x $dir/spacetimedb-standalone && $(cat "$dir/.sha256" 2>/dev/null) == "$STDB_SHA256" ]]; then
+        log "SpacetimeDB $STDB_VERSION already installed"
+    else
+        work=$(mktemp -d)
+        fetch_verified "$STDB_URL" "$STDB_SHA256" "$work/release.tar.gz"
+        mkdir "$work/unpacked"
+        tar -xzf "$work/release.tar.gz" -C "$work/unpacked"
+        [[ -x $work/unpacked/spacetimedb-standalone ]] || die "release asset has no spacetimedb-standalone"
+        [[ $STDB_COMMAND != spacetime || -x $work/unpacked/spacetimedb-cli ]] || die "release asset has no spacetimedb-cli"
+        printf '%s\n' "$STDB_SHA256" >"$work/unpacked/.sha256"
+        rm -rf "$dir.partial" "$dir"
+        cp -a "$work/unpacked" "$dir.partial"
+        mv "$dir.partial" "$dir"
+        rm -rf "$work"
+    fi
+    ln -sfn "$STDB_VERSION" "$MOUNT_POINT/bin/current"
+    ln -sfn "$MOUNT_POINT/bin/current/spacetimedb-cli" /usr/local/bin/spacetime
+}
+
+install_caddy() {
+    local work
+    work=$(mktemp -d)
+    fetch_verified "$CADDY_URL" "$CADDY_SHA256" "$work/caddy.tar.gz"
+    tar -xzf "$work/caddy.tar.gz" -C "$work" caddy
+    install -m 0755 "$work/caddy" "$CADDY_BIN"
+    rm -rf "$work"
+    ensure_user caddy "$CADDY_UID"
+    install -d -o caddy -g caddy -m 0700 "$MOUNT_POINT/caddy"
+    install -d -o caddy -g caddy -m 0750 /var/log/caddy
+}
+
+main() {
+    log "starting (volume $VOLUME_ID, SpacetimeDB $STDB_VERSION, front $FRONT)"
+    # Administration goes through SSM Session Manager; nothing should listen for SSH.
+    systemctl disable --now sshd.service || true
+
+    local dev
+    dev=$(data_device)
+    prepare_filesystem "$dev"
+    mount_data "$dev"
+
+    ensure_user spacetimedb "$STDB_UID"
+    install -d -o root -g root -m 0755 "$MOUNT_POINT" "$MOUNT_POINT/bin"
+    install -d -o spacetimedb -g spacetimedb -m 0750 "$MOUNT_POINT/data"
+    # The JWT signing keypair lives here; losing it invalidates every token, the deployer's too.
+    install -d -o spacetimedb -g spacetimedb -m 0700 "$MOUNT_POINT/config"
+    install_server
+
+    dnf install -y amazon-cloudwatch-agent rsyslog
+    install -d -m 0750 "$SERVER_LOG_DIR"
+    systemctl enable --now rsyslog.service
+    systemctl restart rsyslog.service
+    # The SSM association re-applies this parameter on every change; this covers the first boot.
+    "$CW_AGENT_CTL" -a fetch-config -m ec2 -s -c "ssm:$CW_AGENT_PARAMETER"
+
+    systemctl daemon-reload
+    systemctl enable --now "$SERVER_UNIT"
+    curl -fsS --retry 60 --retry-delay 2 --retry-connrefused -o /dev/null "http://127.0.0.1:$STDB_PORT/v1/ping" || die "server did not answer /v1/ping"
+    log "SpacetimeDB answers on 127.0.0.1:$STDB_PORT"
+
+    case $FRONT in
+        acme)
+            install_caddy
+            "$CADDY_BIN" validate --config "$CADDYFILE" --adapter caddyfile
+            systemctl enable --now "$CADDY_UNIT"
+            ;;
+        alb)
+            [[ -x $SOCKET_PROXYD ]] || die "$SOCKET_PROXYD missing"
+            systemctl enable --now "$ALB_PROXY_SOCKET"
+            ;;
+        *) die "unknown front $FRONT" ;;
+    esac
+    log "done"
+}
+
+main "$@"

@@ -1,0 +1,73 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    ALB_PROXY_SOCKET,
+    CADDY_BIN,
+    CADDY_UID,
+    CADDY_UNIT,
+    CADDYFILE_PATH,
+    CW_AGENT_CTL,
+    DATA_FSTYPE,
+    DEVICE_TIMEOUT_S,
+    SERVER_LOG,
+    SERVER_UNIT,
+    SOCKET_PROXYD,
+    STDB_UID,
+} from "./constants";
+
+export interface BootstrapOptions {
+    volumeId: string;
+    rootDir: string;
+    server: { version: string; port: number; url: string; sha256: string; command: "standalone" | "spacetime" };
+    front: { mode: "acme"; caddy: { url: string; sha256: string } } | { mode: "alb" };
+    cwAgentParameter: string;
+}
+
+const BODY = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
+
+/**
+ * The host bootstrap: settings (every value already validated by the config schema, and quoted
+ * here anyway) followed by the fixed body in bootstrap.sh. Holds no secrets: user data is
+ * readable by anyone allowed ec2:DescribeInstanceAttribute.
+ */
+export function renderBootstrap(o: BootstrapOptions): string {
+    const settings: [string, string | number][] = [
+        ["VOLUME_ID", o.volumeId],
+        ["MOUNT_POINT", o.rootDir],
+        ["FS_TYPE", DATA_FSTYPE],
+        ["DEVICE_TIMEOUT_S", DEVICE_TIMEOUT_S],
+        ["STDB_VERSION", o.server.version],
+        ["STDB_URL", o.server.url],
+        ["STDB_SHA256", o.server.sha256],
+        ["STDB_COMMAND", o.server.command],
+        ["STDB_PORT", o.server.port],
+        ["STDB_UID", STDB_UID],
+        ["SERVER_UNIT", SERVER_UNIT],
+        ["SERVER_LOG_DIR", path.posix.dirname(SERVER_LOG)],
+        ["FRONT", o.front.mode],
+        ["CADDY_URL", o.front.mode === "acme" ? o.front.caddy.url : ""],
+        ["CADDY_SHA256", o.front.mode === "acme" ? o.front.caddy.sha256 : ""],
+        ["CADDY_UID", CADDY_UID],
+        ["CADDY_BIN", CADDY_BIN],
+        ["CADDY_UNIT", CADDY_UNIT],
+        ["CADDYFILE", CADDYFILE_PATH],
+        ["ALB_PROXY_SOCKET", ALB_PROXY_SOCKET],
+        ["SOCKET_PROXYD", SOCKET_PROXYD],
+        ["CW_AGENT_CTL", CW_AGENT_CTL],
+        ["CW_AGENT_PARAMETER", o.cwAgentParameter],
+    ];
+    return [
+        "#!/bin/bash",
+        "# inner-universe host bootstrap, rendered by infra/aws/render/bootstrap.ts",
+        "set -euo pipefail",
+        "umask 022",
+        "",
+        ...settings.map(([k, v]) => `readonly ${k}=${shellQuote(String(v))}`),
+        "",
+        BODY,
+    ].join("\n");
+}
+
+export function shellQuote(v: string): string {
+    return `'${v.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { AwsServer } from "./aws";
 import type { LoadedConfig, StackConfig } from "./config";
 import { ContainerServer } from "./components/containerServer";
 import { DeployerIdentity } from "./components/deployerIdentity";
@@ -103,8 +104,6 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {
     if (cfg.runtime === "aws") {
-        // Loaded only for AWS stacks: @pulumi/aws takes seconds to import, which every dev `up` would pay.
-        const { AwsServer } = require("./aws") as typeof import("./aws");
         const aws = new AwsServer(`${name}-aws`, { cfg });
         return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId };
     }

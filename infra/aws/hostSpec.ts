@@ -16,22 +16,22 @@ export function cwAgentParameterName(cfg: StackConfig): string {
 /** Everything the host renders, from config plus the one value known only at deploy time. */
 export function hostSpec(cfg: StackConfig, volumeId: string): HostSpec {
     const a = awsOf(cfg);
-    const domain = cfg.tls.domain ?? "";
-    const front: HostSpec["front"] =
-        cfg.tls.mode === "alb"
-            ? { mode: "alb" }
-            : {
-                  mode: "acme",
-                  caddy: a.caddy_binary ?? { url: "", sha256: "" },
-                  domain,
-                  email: cfg.tls.email ?? "",
-                  deployCidrs: a.deploy_cidrs,
-                  database: cfg.spacetimedb.database,
-                  exposeCall: cfg.tls.expose_call,
-                  exposeSql: cfg.tls.expose_sql,
-                  authRequired: cfg.server.auth_required,
-                  timeoutMs: cfg.server.timeout_ms,
-              };
+    const acme = cfg.tls.mode !== "alb";
+    if (acme && (!a.caddy_binary || !cfg.tls.domain || !cfg.tls.email)) throw new Error("acme mode needs aws.caddy_binary, tls.domain and tls.email (checked by the config schema)");
+    const front: HostSpec["front"] = !acme
+        ? { mode: "alb" }
+        : {
+              mode: "acme",
+              caddy: a.caddy_binary!,
+              domain: cfg.tls.domain!,
+              email: cfg.tls.email!,
+              deployCidrs: a.deploy_cidrs,
+              database: cfg.spacetimedb.database,
+              exposeCall: cfg.tls.expose_call,
+              exposeSql: cfg.tls.expose_sql,
+              authRequired: cfg.server.auth_required,
+              timeoutMs: cfg.server.timeout_ms,
+          };
     return {
         environment: cfg.environment,
         volumeId,

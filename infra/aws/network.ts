@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { coveringCidrs } from "./render/cidr";
 import { ALB_TARGET_PORT } from "./render/constants";
 
 export interface AwsNetworkArgs {
@@ -30,13 +31,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
         const vpcId = args.vpcId ? pulumi.output(args.vpcId) : aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
         // Config names the subnet's AZ so the volume can be pinned offline; the real subnet must agree.
         const subnet = aws.ec2.getSubnetOutput({ id: args.subnet.id }, { parent: this });
-        this.subnetId = pulumi.all([subnet, vpcId]).apply(([s, vpc]) => {
-            if (s.availabilityZone !== args.subnet.az) {
-                throw new Error(`inner-universe:aws.subnet.az: ${args.subnet.id} is in ${s.availabilityZone}, config says ${args.subnet.az}`);
-            }
-            if (s.vpcId !== vpc) throw new Error(`inner-universe:aws.subnet.id: ${args.subnet.id} is in ${s.vpcId}, not in ${vpc}`);
-            return s.id;
-        });
+        this.subnetId = pulumi.all([subnet, vpcId]).apply(([s, vpc]) => checkedSubnetId(s, args.subnet, vpc));
         this.vpcId = vpcId;
         this.availabilityZone = args.subnet.az;
 
@@ -45,7 +40,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
         const host = sg("host", "SpacetimeDB host: TLS front only, no SSH");
         this.hostSecurityGroupId = host.id;
 
-        const publicSources = unique([...args.clientCidrs, ...args.deployCidrs]);
+        const publicSources = coveringCidrs([...args.clientCidrs, ...args.deployCidrs]);
         const ingress = (key: string, groupId: pulumi.Input<string>, port: number, source: { cidr: string } | { group: pulumi.Input<string> }, description: string) =>
             new aws.vpc.SecurityGroupIngressRule(
                 `${name}-in-${key}`,
@@ -91,6 +86,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
     }
 }
 
-function unique(items: string[]): string[] {
-    return [...new Set(items)];
+/** The subnet AWS reports must be the one config describes: same AZ (volume and host are pinned to it), same VPC. */
+export function checkedSubnetId(actual: { id: string; availabilityZone: string; vpcId: string }, configured: { id: string; az: string }, vpcId: string): string {
+    if (actual.availabilityZone !== configured.az) {
+        throw new Error(`inner-universe:aws.subnet.az: ${configured.id} is in ${actual.availabilityZone}, config says ${configured.az}`);
+    }
+    if (actual.vpcId !== vpcId) throw new Error(`inner-universe:aws.subnet.id: ${configured.id} is in ${actual.vpcId}, not in ${vpcId}`);
+    return actual.id;
 }

@@ -180,60 +180,88 @@ export const awsSchema = z
         log_retention_days: doc(oneOfNumbers(LOG_RETENTION_DAYS).default(30), "Retention of the server log group (days)", 30),
         termination_protection: doc(bool().optional(), "EC2 termination protection (default: protect.data)", true),
     })
-    // Cross-key rules read well-formed values only: a key that failed its own check is already reported.
-    .superRefine(checkAws, { when: (payload) => payload.issues.length === 0 });
+    // Like the top-level rules: run even when some keys are invalid, so one run lists every problem.
+    .superRefine(checkAws, { when: () => true });
 
 export type AwsConfig = z.output<typeof awsSchema>;
 
 type Fail = (path: (string | number)[], message: string) => void;
 
-/** Rules across keys of the aws section; each names the key to change. */
-function checkAws(a: AwsConfig, ctx: z.RefinementCtx): void {
+/**
+ * Rules across keys of the aws section; each names the key to change. They may see a partly
+ * invalid section, so a rule runs only when every key it reads passed its own check.
+ */
+function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
+    const a = (raw ?? {}) as Partial<AwsConfig>;
+    const broken = ctx.issues.map((i) => (i.path ?? []).join("."));
+    const ok = (...paths: string[]) => paths.every((p) => !broken.some((b) => b === p || b.startsWith(`${p}.`) || p.startsWith(`${b}.`)));
     const fail: Fail = (path, message) => ctx.addIssue({ code: "custom", path, message, input: undefined });
-    const inRegion = (az: string) => az.length === a.region.length + 1 && az.startsWith(a.region);
+    const region = typeof a.region === "string" && ok("region") ? a.region : undefined;
+    const inRegion = (az: string) => region === undefined || (az.length === region.length + 1 && az.startsWith(region));
 
-    if (!inRegion(a.subnet.az)) fail(["subnet", "az"], `${show(a.subnet.az)} is not an availability zone of ${a.region}`);
-    const arch = INSTANCE_FAMILIES[familyOf(a.instance.type)];
-    const amiArch = a.instance.ami_parameter.match(/-(x86_64|arm64)(:\d+)?$/)?.[1];
-    if (arch && amiArch && arch !== amiArch) {
-        fail(["instance", "ami_parameter"], `is an ${amiArch} image but ${a.instance.type} is ${arch}`);
-    }
-    const serverArch = /aarch64|arm64/.test(a.server_binary.url) ? "arm64" : /x86_64|amd64/.test(a.server_binary.url) ? "x86_64" : undefined;
-    if (arch && serverArch && serverArch !== arch) fail(["server_binary", "url"], `is an ${serverArch} build but ${a.instance.type} is ${arch}`);
-    const caddyArch = a.caddy_binary && (/arm64/.test(a.caddy_binary.url) ? "arm64" : /amd64/.test(a.caddy_binary.url) ? "x86_64" : undefined);
-    if (arch && caddyArch && caddyArch !== arch) fail(["caddy_binary", "url"], `is an ${caddyArch} build but ${a.instance.type} is ${arch}`);
+    if (a.subnet && ok("subnet") && !inRegion(a.subnet.az)) fail(["subnet", "az"], `${show(a.subnet.az)} is not an availability zone of ${region}`);
+
+    const arch = a.instance && ok("instance.type") ? INSTANCE_FAMILIES[familyOf(a.instance.type)] : undefined;
+    const amiArch = a.instance && ok("instance.ami_parameter") ? a.instance.ami_parameter.match(/-(x86_64|arm64)(:\d+)?$/)?.[1] : undefined;
+    if (arch && amiArch && arch !== amiArch) fail(["instance", "ami_parameter"], `is an ${amiArch} image but ${a.instance!.type} is ${arch}`);
+    const serverArch = a.server_binary && ok("server_binary.url") ? archInUrl(a.server_binary.url) : undefined;
+    if (arch && serverArch && serverArch !== arch) fail(["server_binary", "url"], `is an ${serverArch} build but ${a.instance!.type} is ${arch}`);
+    const caddyArch = a.caddy_binary && ok("caddy_binary.url") ? archInUrl(a.caddy_binary.url) : undefined;
+    if (arch && caddyArch && caddyArch !== arch) fail(["caddy_binary", "url"], `is an ${caddyArch} build but ${a.instance!.type} is ${arch}`);
 
     const v = a.data_volume;
-    if (v.iops > v.size_gb * 500) fail(["data_volume", "iops"], `gp3 allows at most 500 IOPS per GiB (${v.size_gb * 500} for ${v.size_gb} GiB), got ${v.iops}`);
-    if (v.throughput * 4 > v.iops) fail(["data_volume", "throughput"], `gp3 allows at most IOPS/4 MiB/s (${Math.floor(v.iops / 4)} at ${v.iops} IOPS), got ${v.throughput}`);
-    if (v.kms_key_id && arnRegion(v.kms_key_id) !== a.region) fail(["data_volume", "kms_key_id"], `key is in ${arnRegion(v.kms_key_id)}; the volume is in ${a.region}`);
+    if (v && ok("data_volume.iops", "data_volume.size_gb") && v.iops > v.size_gb * 500) {
+        fail(["data_volume", "iops"], `gp3 allows at most 500 IOPS per GiB (${v.size_gb * 500} for ${v.size_gb} GiB), got ${v.iops}`);
+    }
+    if (v && ok("data_volume.iops", "data_volume.throughput") && v.throughput * 4 > v.iops) {
+        fail(["data_volume", "throughput"], `gp3 allows at most IOPS/4 MiB/s (${Math.floor(v.iops / 4)} at ${v.iops} IOPS), got ${v.throughput}`);
+    }
+    if (v?.kms_key_id && region && ok("data_volume.kms_key_id") && arnRegion(v.kms_key_id) !== region) {
+        fail(["data_volume", "kms_key_id"], `key is in ${arnRegion(v.kms_key_id)}; the volume is in ${region}`);
+    }
 
-    a.deploy_cidrs.forEach((c, i) => {
-        if (c.endsWith("/0")) fail(["deploy_cidrs", i], "must not be 0.0.0.0/0: publish routes are admitted only from known deploy networks");
-    });
-    if (a.backups.cross_region_copy?.region === a.region) fail(["backups", "cross_region_copy", "region"], `must differ from aws.region (${a.region})`);
+    if (Array.isArray(a.deploy_cidrs)) {
+        a.deploy_cidrs.forEach((c, i) => {
+            if (typeof c === "string" && c.endsWith("/0")) fail(["deploy_cidrs", i], "must not be 0.0.0.0/0: publish routes are admitted only from known deploy networks");
+        });
+    }
+    const copyRegion = a.backups?.cross_region_copy?.region;
+    if (copyRegion && region && ok("backups.cross_region_copy.region") && copyRegion === region) fail(["backups", "cross_region_copy", "region"], `must differ from aws.region (${region})`);
 
-    if (a.alb) {
+    if (a.alb && ok("alb")) {
         const azs = new Set<string>();
         a.alb.subnets.forEach((s, i) => {
-            if (!inRegion(s.az)) fail(["alb", "subnets", i, "az"], `${show(s.az)} is not an availability zone of ${a.region}`);
-            if (s.id === a.subnet.id && s.az !== a.subnet.az) fail(["alb", "subnets", i, "az"], `${s.id} is in ${a.subnet.az} according to aws.subnet; one subnet has one AZ`);
+            if (!inRegion(s.az)) fail(["alb", "subnets", i, "az"], `${show(s.az)} is not an availability zone of ${region}`);
+            if (a.subnet && ok("subnet") && s.id === a.subnet.id && s.az !== a.subnet.az) {
+                fail(["alb", "subnets", i, "az"], `${s.id} is in ${a.subnet.az} according to aws.subnet; one subnet has one AZ`);
+            }
             azs.add(s.az);
         });
         if (azs.size < 2) fail(["alb", "subnets"], "an ALB needs subnets in at least two different availability zones");
         if (!a.alb.certificate_arn && !a.dns) fail(["alb", "certificate_arn"], "required unless dns.zone_id is set (the certificate is then requested and DNS-validated)");
-        if (a.alb.certificate_arn && arnRegion(a.alb.certificate_arn) !== a.region) fail(["alb", "certificate_arn"], `certificate is in ${arnRegion(a.alb.certificate_arn)}; the ALB is in ${a.region}`);
+        if (a.alb.certificate_arn && region && arnRegion(a.alb.certificate_arn) !== region) {
+            fail(["alb", "certificate_arn"], `certificate is in ${arnRegion(a.alb.certificate_arn)}; the ALB is in ${region}`);
+        }
     }
 }
 
+function archInUrl(url: string): "x86_64" | "arm64" | undefined {
+    return /aarch64|arm64/.test(url) ? "arm64" : /x86_64|amd64/.test(url) ? "x86_64" : undefined;
+}
+
 /**
- * Rules between the aws section and tls (the top-level schema's checkCombinations should call
- * this for runtime aws; AwsServer calls it too, so a stack can never deploy without them).
+ * Rules between the aws section and other sections, which a refinement inside the aws section
+ * cannot see. The top-level checkCombinations should call this for runtime aws; AwsServer calls
+ * it too, so a stack can never deploy without them.
  */
-export function awsTlsProblems(a: AwsConfig, tls: { mode: string }): { path: (string | number)[]; message: string }[] {
+export function awsStackProblems(a: AwsConfig, s: { tls: { mode: string }; spacetimedb: { version: string } }): { path: (string | number)[]; message: string }[] {
     const out: { path: (string | number)[]; message: string }[] = [];
-    if (tls.mode === "acme" && !a.caddy_binary) out.push({ path: ["aws", "caddy_binary"], message: "required for tls.mode acme (Caddy runs on the host)" });
-    if (tls.mode === "alb" && !a.alb) out.push({ path: ["aws", "alb"], message: "required for tls.mode alb (subnets for the load balancer)" });
+    if (s.tls.mode === "acme" && !a.caddy_binary) out.push({ path: ["aws", "caddy_binary"], message: "required for tls.mode acme (Caddy runs on the host)" });
+    if (s.tls.mode === "alb" && !a.alb) out.push({ path: ["aws", "alb"], message: "required for tls.mode alb (subnets for the load balancer)" });
+    const release = a.server_binary.url.match(/\/v(\d+\.\d+\.\d+)\//)?.[1];
+    if (release && release !== s.spacetimedb.version) {
+        out.push({ path: ["aws", "server_binary", "url"], message: `is release ${release} but spacetimedb.version is ${s.spacetimedb.version}; change both together` });
+    }
     return out;
 }
 

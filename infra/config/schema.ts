@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { awsSchema } from "./aws";
+import { awsSchema, awsStackProblems, type AwsConfig } from "./aws";
 import { bool, doc, DNS_LABELS, intRange, IPV4, oneOf, pattern, SEMVER } from "./fields";
 
 /**
@@ -203,6 +203,10 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
         if (!c.tls.enabled) fail(["tls", "enabled"], "must be true for runtime aws (every public endpoint uses TLS)");
         if (c.tls.mode === "internal") fail(["tls", "mode"], 'must be "acme" or "alb" for runtime aws');
         if (c.spacetimedb.address !== "127.0.0.1") fail(["spacetimedb", "address"], "must be 127.0.0.1 on AWS (the proxy is the only public listener)");
+        // Rules between the aws section and the rest; only on an aws section that parsed cleanly.
+        if (c.aws && !ctx.issues.some((i) => i.path?.[0] === "aws")) {
+            for (const p of awsStackProblems(c.aws as AwsConfig, c)) fail(p.path, p.message);
+        }
     } else {
         if (c.aws) fail(["aws"], `only allowed when runtime is aws (runtime is ${c.runtime})`);
         if (c.tls.enabled && c.tls.mode === "alb") fail(["tls", "mode"], 'alb needs runtime aws; use "internal" or "acme"');
@@ -219,7 +223,7 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
 interface ParsedStackConfigShape {
     runtime: Runtime;
     module: { build: boolean; wasm_path?: string };
-    spacetimedb: { address: string; port: number; in_memory: boolean; publish: { delete_data: string } };
+    spacetimedb: { version: string; address: string; port: number; in_memory: boolean; publish: { delete_data: string } };
     tls: { enabled: boolean; mode: string; domain?: string; email?: string; port: number };
     protect: { data: boolean; delete_data_on_destroy: boolean };
     aws?: unknown;

@@ -12,7 +12,7 @@ export interface CaddyfileOptions extends RouteOptions {
     deployCidrs: string[];
     authRequired: boolean;
     timeoutMs: number;
-    /** Where Caddy writes its access log (JSON lines); journald when undefined. */
+    /** Where Caddy writes its access log (JSON lines); no access log when undefined. */
     accessLog?: string;
 }
 

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
+import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
 import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, stepStdout, WASM_SHA } from "../support/fakeSteps";
@@ -27,6 +28,11 @@ const shell = (name: string) => {
 };
 
 describe("dev stack resource graph", () => {
+    it("passes our policy pack (zero violations)", () => {
+        expect(resources.length).toBeGreaterThan(5);
+        expect(runPoliciesOver(resources, { protectData: false })).toEqual([]);
+    });
+
     it("is exactly build → server → TLS proxy → identity → publish (+settings) → readiness", () => {
         const names = resources.filter((r) => r.type === SHELL_TYPE).map((r) => r.name).sort();
         expect(names).toEqual([

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
+import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
 import { stepStdout, WASM_SHA } from "../support/fakeSteps";
@@ -24,6 +25,11 @@ beforeAll(async () => {
 });
 
 describe("test stack (docker runtime) resource graph", () => {
+    it("passes our policy pack (zero violations)", () => {
+        expect(resources.length).toBeGreaterThan(5);
+        expect(runPoliciesOver(resources, { protectData: false })).toEqual([]);
+    });
+
     it("runs the server in a container instead of a local process", () => {
         const types = resources.map((r) => r.type);
         expect(types).toContain("docker:index/container:Container");

@@ -1,4 +1,5 @@
 import type { Route } from "../../render/routes";
+import { ipInCidr } from "./cidr";
 
 /**
  * The route matrix (infra/render/routes.ts, the same one Caddy renders) as ALB listener rules.
@@ -12,6 +13,8 @@ export type AuthCondition = { header: string; value: string } | { queryKey: stri
 
 export interface AlbRule {
     priority: number;
+    /** Stable name of the rule: route and variant, so adding a route never renames another's rules. */
+    key: string;
     route: string;
     pathPatterns: string[];
     methods: string[];
@@ -24,30 +27,50 @@ export interface AlbRule {
 export interface AlbRuleOptions {
     deployCidrs: string[];
     authRequired: boolean;
-    firstPriority?: number;
 }
+
+/**
+ * Each route owns a fixed block of 100 priorities, in the matrix's order (public before deploy, as
+ * Caddy evaluates them). Exposing call/sql or changing deploy CIDRs then only touches that route's
+ * rules: ALB refuses two rules with one priority, so shifting every priority would collide mid-update.
+ */
+export const ROUTE_PRIORITY_BLOCKS: Readonly<Record<string, number>> = {
+    ping: 1,
+    identity: 2,
+    ws_token: 3,
+    subscribe: 4,
+    call: 5,
+    sql: 6,
+    publish: 7,
+    settings: 8,
+    verify_sql: 9,
+};
 
 const BEARER: AuthCondition = { header: "Authorization", value: "Bearer *" };
 const TOKEN_QUERY: AuthCondition = { queryKey: "token", value: "*" };
 
 export function albRules(routes: Route[], o: AlbRuleOptions): AlbRule[] {
-    const out: Omit<AlbRule, "priority">[] = [];
+    const out: AlbRule[] = [];
     for (const r of routes) {
+        const block = ROUTE_PRIORITY_BLOCKS[r.name];
+        if (block === undefined) throw new Error(`route ${r.name} has no ALB priority block; add it to ROUTE_PRIORITY_BLOCKS`);
+        if (r.access === "deploy" && o.deployCidrs.length === 0) continue;
         const pathPatterns = [albPathPattern(r.pathRegex)];
         const gated = o.authRequired && r.needsAuth;
         const authVariants: (AuthCondition | undefined)[] = gated ? [BEARER, TOKEN_QUERY] : [undefined];
         const fixedValues = pathPatterns.length + r.methods.length + (gated ? 1 : 0);
         const sourceSets: (string[] | undefined)[] = r.access === "deploy" ? chunk(o.deployCidrs, ALB_MAX_CONDITION_VALUES - fixedValues) : [undefined];
-        if (r.access === "deploy" && o.deployCidrs.length === 0) continue;
+        const variants: Omit<AlbRule, "priority" | "key">[] = [];
         for (const sourceIps of sourceSets) {
             for (const auth of authVariants) {
-                out.push({ route: r.name, pathPatterns, methods: r.methods, ...(sourceIps ? { sourceIps } : {}), ...(auth ? { auth } : {}), action: "forward" });
+                variants.push({ route: r.name, pathPatterns, methods: r.methods, ...(sourceIps ? { sourceIps } : {}), ...(auth ? { auth } : {}), action: "forward" });
             }
-            if (gated) out.push({ route: r.name, pathPatterns, methods: r.methods, ...(sourceIps ? { sourceIps } : {}), action: "deny401" });
+            if (gated) variants.push({ route: r.name, pathPatterns, methods: r.methods, ...(sourceIps ? { sourceIps } : {}), action: "deny401" });
         }
+        if (variants.length > 99) throw new Error(`route ${r.name} needs ${variants.length} ALB rules; its block holds 99`);
+        variants.forEach((v, i) => out.push({ ...v, key: `${r.name}-${i}`, priority: block * 100 + i }));
     }
-    const first = o.firstPriority ?? 100;
-    return out.map((rule, i) => ({ ...rule, priority: first + i }));
+    return out;
 }
 
 /** `^/v1/database/[^/]+/subscribe$` → `/v1/database/*\/subscribe`. Refuses regex it cannot express. */
@@ -87,13 +110,6 @@ export function albDecide(rules: AlbRule[], req: AlbRequest): "forward" | 401 | 
 function wildcardMatch(pattern: string, value: string): boolean {
     const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
     return new RegExp(`^${re}$`).test(value);
-}
-
-export function ipInCidr(ip: string, cidr: string): boolean {
-    const [net, bits] = cidr.split("/");
-    const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-    const size = 2 ** (32 - Number(bits));
-    return Math.floor(toInt(ip) / size) === Math.floor(toInt(net ?? "") / size);
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -80,7 +80,7 @@ install_server() {
         work=$(mktemp -d)
         fetch_verified "$STDB_URL" "$STDB_SHA256" "$work/release.tar.gz"
         mkdir "$work/unpacked"
-        tar -xzf "$work/release.tar.gz" -C "$work/unpacked"
+        tar --no-same-owner -xzf "$work/release.tar.gz" -C "$work/unpacked"
         [[ -x $work/unpacked/spacetimedb-standalone ]] || die "release asset has no spacetimedb-standalone"
         [[ $STDB_COMMAND != spacetime || -x $work/unpacked/spacetimedb-cli ]] || die "release asset has no spacetimedb-cli"
         printf '%s\n' "$STDB_SHA256" >"$work/unpacked/.sha256"
@@ -97,7 +97,7 @@ install_caddy() {
     local work
     work=$(mktemp -d)
     fetch_verified "$CADDY_URL" "$CADDY_SHA256" "$work/caddy.tar.gz"
-    tar -xzf "$work/caddy.tar.gz" -C "$work" caddy
+    tar --no-same-owner -xzf "$work/caddy.tar.gz" -C "$work" caddy
     install -m 0755 "$work/caddy" "$CADDY_BIN"
     rm -rf "$work"
     ensure_user caddy "$CADDY_UID"
@@ -149,4 +149,7 @@ main() {
     log "done"
 }
 
-main "$@"
+# Sourcing (the tests do) defines the functions without running them.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+fi

@@ -21,9 +21,17 @@ export interface BootstrapOptions {
     server: { version: string; port: number; url: string; sha256: string; command: "standalone" | "spacetime" };
     front: { mode: "acme"; caddy: { url: string; sha256: string } } | { mode: "alb" };
     cwAgentParameter: string;
+    /** How long to wait for the attachment (default DEVICE_TIMEOUT_S). */
+    deviceTimeoutS?: number;
 }
 
-const BODY = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
+/** The body without its comment lines: they explain the template in the repo, and EC2 user data is capped at 16 KiB. */
+const BODY = fs
+    .readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8")
+    .split("\n")
+    .filter((line) => !/^\s*#/.test(line))
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n");
 
 /**
  * The host bootstrap: settings (every value already validated by the config schema, and quoted
@@ -31,11 +39,12 @@ const BODY = fs.readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8");
  * readable by anyone allowed ec2:DescribeInstanceAttribute.
  */
 export function renderBootstrap(o: BootstrapOptions): string {
+    const acme = o.front.mode === "acme";
     const settings: [string, string | number][] = [
         ["VOLUME_ID", o.volumeId],
         ["MOUNT_POINT", o.rootDir],
         ["FS_TYPE", DATA_FSTYPE],
-        ["DEVICE_TIMEOUT_S", DEVICE_TIMEOUT_S],
+        ["DEVICE_TIMEOUT_S", o.deviceTimeoutS ?? DEVICE_TIMEOUT_S],
         ["STDB_VERSION", o.server.version],
         ["STDB_URL", o.server.url],
         ["STDB_SHA256", o.server.sha256],
@@ -45,14 +54,15 @@ export function renderBootstrap(o: BootstrapOptions): string {
         ["SERVER_UNIT", SERVER_UNIT],
         ["SERVER_LOG_DIR", path.posix.dirname(SERVER_LOG)],
         ["FRONT", o.front.mode],
+        // Only the chosen front's settings have values: an alb host never learns of Caddy.
         ["CADDY_URL", o.front.mode === "acme" ? o.front.caddy.url : ""],
         ["CADDY_SHA256", o.front.mode === "acme" ? o.front.caddy.sha256 : ""],
-        ["CADDY_UID", CADDY_UID],
-        ["CADDY_BIN", CADDY_BIN],
-        ["CADDY_UNIT", CADDY_UNIT],
-        ["CADDYFILE", CADDYFILE_PATH],
-        ["ALB_PROXY_SOCKET", ALB_PROXY_SOCKET],
-        ["SOCKET_PROXYD", SOCKET_PROXYD],
+        ["CADDY_UID", acme ? CADDY_UID : ""],
+        ["CADDY_BIN", acme ? CADDY_BIN : ""],
+        ["CADDY_UNIT", acme ? CADDY_UNIT : ""],
+        ["CADDYFILE", acme ? CADDYFILE_PATH : ""],
+        ["ALB_PROXY_SOCKET", acme ? "" : ALB_PROXY_SOCKET],
+        ["SOCKET_PROXYD", acme ? "" : SOCKET_PROXYD],
         ["CW_AGENT_CTL", CW_AGENT_CTL],
         ["CW_AGENT_PARAMETER", o.cwAgentParameter],
     ];

@@ -96,10 +96,10 @@ export function renderUserData(spec: HostSpec): string {
         "write_files:",
     ];
     for (const file of files) {
-        lines.push(`  - path: ${file.path}`, "    owner: root:root", `    permissions: "${file.permissions}"`, "    content: |");
-        for (const line of file.content.replace(/\n$/, "").split("\n")) lines.push(line === "" ? "" : `      ${line}`);
+        lines.push(`- path: ${file.path}`, "  owner: root:root", `  permissions: "${file.permissions}"`, "  content: |");
+        for (const line of file.content.replace(/\n$/, "").split("\n")) lines.push(line === "" ? "" : `    ${line}`);
     }
-    lines.push("runcmd:", `  - [${BOOTSTRAP_PATH}]`, "");
+    lines.push("runcmd:", `- [${BOOTSTRAP_PATH}]`, "");
     return lines.join("\n");
 }
 

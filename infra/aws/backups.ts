@@ -1,0 +1,103 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SNAPSHOT_TAG_KEY } from "./render/constants";
+
+export interface BackupsArgs {
+    stack: string;
+    partition: pulumi.Input<string>;
+    schedule: { times: string; interval_hours: number };
+    retainCount: number;
+    crossRegionCopy?: { region: string; retain_days: number };
+    /** The data volume's customer-managed key, if any: copies to another region must re-encrypt with it. */
+    kmsKeyArn?: string;
+}
+
+/**
+ * EBS snapshots of the data volume by Data Lifecycle Manager. A block-level snapshot of the single
+ * volume is crash-consistent, which SpacetimeDB's checksummed commitlog is designed to recover
+ * from. Restore: docs/restore.md.
+ */
+export class Backups extends pulumi.ComponentResource {
+    readonly policyArn: pulumi.Output<string>;
+    readonly roleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inner-universe:aws:Backups", name, {}, opts);
+        const role = new aws.iam.Role(
+            `${name}-dlm-role`,
+            {
+                description: "Data Lifecycle Manager: snapshots of the SpacetimeDB data volume",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-dlm-service-role`,
+            { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole` },
+            { parent: this },
+        );
+        if (args.kmsKeyArn && args.crossRegionCopy) {
+            // The managed policy has no KMS rights; copying snapshots of a CMK-encrypted volume needs these, on this key only.
+            new aws.iam.RolePolicy(
+                `${name}-dlm-kms`,
+                {
+                    role: role.id,
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                                Resource: args.kmsKeyArn,
+                            },
+                        ],
+                    }),
+                },
+                { parent: this },
+            );
+        }
+        const copy = args.crossRegionCopy;
+        const policy = new aws.dlm.LifecyclePolicy(
+            `${name}-snapshots`,
+            {
+                description: `inner-universe ${args.stack} data volume snapshots`,
+                executionRoleArn: role.arn,
+                state: "ENABLED",
+                policyDetails: {
+                    policyType: "EBS_SNAPSHOT_MANAGEMENT",
+                    resourceTypes: ["VOLUME"],
+                    targetTags: { [SNAPSHOT_TAG_KEY]: args.stack },
+                    schedules: [
+                        {
+                            name: `every ${args.schedule.interval_hours}h from ${args.schedule.times} UTC`,
+                            copyTags: true,
+                            createRule: { interval: args.schedule.interval_hours, intervalUnit: "HOURS", times: args.schedule.times },
+                            retainRule: { count: args.retainCount },
+                            tagsToAdd: { "inner-universe:stack": args.stack, "inner-universe:source": "dlm" },
+                            ...(copy
+                                ? {
+                                      crossRegionCopyRules: [
+                                          {
+                                              target: copy.region,
+                                              encrypted: true,
+                                              copyTags: true,
+                                              retainRule: { interval: copy.retain_days, intervalUnit: "DAYS" },
+                                          },
+                                      ],
+                                  }
+                                : {}),
+                        },
+                    ],
+                },
+                tags: { Name: `inner-universe-${args.stack}-snapshots` },
+            },
+            { parent: this },
+        );
+        this.policyArn = policy.arn;
+        this.roleArn = role.arn;
+        this.registerOutputs({ policyArn: this.policyArn });
+    }
+}

@@ -1,0 +1,126 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface AwsHostArgs {
+    environment: string;
+    partition: pulumi.Input<string>;
+    availabilityZone: string;
+    subnetId: pulumi.Input<string>;
+    securityGroupIds: pulumi.Input<string>[];
+    instanceType: string;
+    amiParameter: string;
+    amiOwners: string[];
+    rootVolumeGb: number;
+    rootKmsKeyId?: string;
+    userData: pulumi.Input<string>;
+    dataVolume: { id: pulumi.Input<string>; deviceName: string };
+    terminationProtection: boolean;
+    /** acme mode: a stable public address (Elastic IP) that DNS points at. */
+    elasticIp: boolean;
+}
+
+/** Only these two: SSM Session Manager / State Manager, and the CloudWatch agent (metrics, logs, its config parameter). */
+export const HOST_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"] as const;
+
+/**
+ * The EC2 host. It is disposable: everything stateful is on the data volume, so any change to its
+ * user data replaces it (new host first, then the volume moves over), instead of stopping it to
+ * patch user data that cloud-init would not run again anyway.
+ */
+export class AwsHost extends pulumi.ComponentResource {
+    readonly instanceId: pulumi.Output<string>;
+    readonly amiId: pulumi.Output<string>;
+    readonly publicIp?: pulumi.Output<string>;
+    readonly attachmentId: pulumi.Output<string>;
+
+    constructor(name: string, args: AwsHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("inner-universe:aws:Host", name, {}, opts);
+        // The parameter names the AMI; the owners check makes sure it is one AWS published.
+        const param = aws.ssm.getParameterOutput({ name: args.amiParameter }, { parent: this });
+        const ami = aws.ec2.getAmiOutput({ owners: args.amiOwners, filters: [{ name: "image-id", values: [param.value] }] }, { parent: this });
+        this.amiId = ami.id;
+
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: "SpacetimeDB host: SSM management and the CloudWatch agent only",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+            },
+            { parent: this },
+        );
+        const attachments = HOST_MANAGED_POLICIES.map(
+            (policy) =>
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-${policy}`,
+                    { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/${policy}` },
+                    { parent: this },
+                ),
+        );
+        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this, dependsOn: attachments });
+
+        // An unversioned parameter moves with every AWS release: freeze the AMI the host was built
+        // from, so a routine `up` never replaces the database host. Pin `:N` to roll deliberately.
+        const floatingAmi = !/:\d+$/.test(args.amiParameter);
+        const instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami: ami.id,
+                instanceType: args.instanceType,
+                availabilityZone: args.availabilityZone,
+                subnetId: args.subnetId,
+                vpcSecurityGroupIds: args.securityGroupIds,
+                iamInstanceProfile: profile.name,
+                associatePublicIpAddress: false,
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+                rootBlockDevice: {
+                    volumeType: "gp3",
+                    volumeSize: args.rootVolumeGb,
+                    encrypted: true,
+                    deleteOnTermination: true,
+                    ...(args.rootKmsKeyId ? { kmsKeyId: args.rootKmsKeyId } : {}),
+                },
+                ebsOptimized: true,
+                monitoring: true,
+                maintenanceOptions: { autoRecovery: "default" },
+                disableApiTermination: args.terminationProtection,
+                // Termination protection guards against console and CLI accidents. Replacing the host
+                // is a planned operation here (its state is on the protected volume), so Pulumi may.
+                forceDestroy: true,
+                userData: args.userData,
+                userDataReplaceOnChange: true,
+                tags: { Name: `inner-universe-${args.environment}` },
+                volumeTags: { Name: `inner-universe-${args.environment}-root` },
+            },
+            { parent: this, ...(floatingAmi ? { ignoreChanges: ["ami"] } : {}) },
+        );
+        this.instanceId = instance.id;
+
+        const dependsOn: pulumi.Resource[] = [];
+        if (args.elasticIp) {
+            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: `inner-universe-${args.environment}` } }, { parent: this });
+            const association = new aws.ec2.EipAssociation(`${name}-eip-association`, { instanceId: instance.id, allocationId: eip.allocationId }, { parent: this });
+            this.publicIp = eip.publicIp;
+            // The bootstrap waits for the volume before any download, so attaching it after the
+            // address means the host never works with a temporary address.
+            dependsOn.push(association);
+        }
+
+        const attachment = new aws.ec2.VolumeAttachment(
+            `${name}-data-attachment`,
+            {
+                instanceId: instance.id,
+                volumeId: args.dataVolume.id,
+                deviceName: args.dataVolume.deviceName,
+                // Stop the old host (SIGINT to the server, clean unmount) before the volume moves.
+                stopInstanceBeforeDetaching: true,
+            },
+            // The volume attaches to one instance at a time: detach from the old host first.
+            { parent: this, deleteBeforeReplace: true, dependsOn },
+        );
+        this.attachmentId = attachment.id;
+        this.registerOutputs({ instanceId: this.instanceId, amiId: this.amiId, publicIp: this.publicIp });
+    }
+}

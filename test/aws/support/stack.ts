@@ -1,0 +1,34 @@
+import { parseStackConfig, type StackConfig } from "../../../infra/config/load";
+import { PROJECT_ROOT_FOR_TESTS } from "../../support/paths";
+import { stackFileConfig } from "../../support/stackFiles";
+import { installAwsMocks, output, type MockWorld } from "./awsMocks";
+
+/** Pulumi.prod.yaml as the program parses it, with optional per-key overrides of the aws/tls sections. */
+export function prodConfig(over: { aws?: Record<string, unknown>; tls?: Record<string, unknown>; protect?: Record<string, unknown>; stack?: string } = {}): StackConfig {
+    const raw = stackFileConfig("prod") as Record<string, any>;
+    const merged = {
+        ...raw,
+        aws: { ...raw.aws, ...over.aws },
+        tls: { ...raw.tls, ...over.tls },
+        protect: { ...raw.protect, ...over.protect },
+    };
+    return parseStackConfig(merged, { stack: over.stack ?? "prod", projectRoot: PROJECT_ROOT_FOR_TESTS });
+}
+
+/** Installs mocks and builds one AwsServer the way infra/program.ts does; resolves once every resource is registered. */
+export async function buildAwsServer(cfg: StackConfig, world: Partial<MockWorld> = {}, name = "inner-universe-aws") {
+    const mocks = await installAwsMocks(cfg.stack, { region: cfg.aws?.region ?? "eu-west-1", ...world });
+    const { AwsServer } = await import("../../../infra/aws");
+    const server = new AwsServer(name, { cfg });
+    const urls = {
+        publicUrl: await output(server.publicUrl),
+        wsUrl: await output(server.wsUrl),
+        adminUrl: await output(server.adminUrl),
+        instanceId: await output(server.instanceId),
+        dataVolumeId: await output(server.dataVolumeId),
+        alarmTopicArn: await output(server.alarmTopicArn),
+        dnsTarget: await output(server.dnsTarget),
+    };
+    await mocks.settle();
+    return { server, outputs: urls, ...mocks };
+}

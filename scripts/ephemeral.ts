@@ -2,7 +2,7 @@
  * Short-lived test stacks with the real engine:
  *   npm run ephemeral -- run  [--label pr-12] [--from dev] [--backend URL] [--report FILE]
  *       create → up → smoke test → destroy → remove → leak check; always tears down
- *   npm run ephemeral -- down (--stack eph-… | --prefix eph-pr-12-) [--backend URL] [--report FILE]
+ *   npm run ephemeral -- down (--stack eph-… | --label pr-12 | --prefix eph-pr-12-) [--backend URL] [--report FILE]
  *       destroy + remove leftovers (a pull request's stacks when it closes)
  * The base config is Pulumi.<from>.yaml with fresh ports, a private temp state dir and data
  * unprotected. SIGINT/SIGTERM cancel the update and tear down; exit 130/143 afterwards.
@@ -17,7 +17,12 @@ import { labelPrefix, isEphemeralStackName } from "./lib/ephemeral-naming";
 import { downEphemeral, runEphemeral, type DownReport, type RunReport } from "./lib/ephemeral-run";
 import { defaultSmoke } from "./lib/ephemeral-smoke";
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+// Pulumi's progress dots leave the line open; our lines must start on their own.
+let lineOpen = false;
+const log = (line: string) => {
+    process.stderr.write(`${lineOpen ? "\n" : ""}${line}\n`);
+    lineOpen = false;
+};
 
 async function main(argv: string[]): Promise<number> {
     const command = argv[0];
@@ -40,7 +45,10 @@ async function main(argv: string[]): Promise<number> {
             controller.abort();
         });
     }
-    const onOutput = (s: string) => process.stderr.write(s);
+    const onOutput = (s: string) => {
+        process.stderr.write(s);
+        if (s.length) lineOpen = !s.endsWith("\n");
+    };
 
     if (command === "run") {
         const from = flag("from") ?? "dev";

@@ -18,10 +18,8 @@ export interface EphemeralPorts {
 /**
  * The base stack's values (Pulumi.dev.yaml by default) with everything that could reach a
  * long-lived environment's data replaced: fresh ports, a private state dir, no explicit root dir,
- * data unprotected and deleted on destroy.
- *
- * `stateDir` is passed as given; the caller makes it relative to the project root because the
- * program joins it onto the root for its artifact cache (infra/program.ts).
+ * data unprotected and deleted on destroy. The cargo target dir stays shared (module.target_dir):
+ * it holds only build output, and a cold std build per run would cost minutes.
  */
 export function ephemeralConfig(base: Record<string, unknown>, ports: EphemeralPorts, stateDir: string): Record<string, unknown> {
     const runtime = decode(base.runtime) ?? "local";

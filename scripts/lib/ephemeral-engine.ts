@@ -1,14 +1,14 @@
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { openStack, PROJECT_NAME, PROJECT_ROOT, toolEnv } from "./engine";
+import { openStack, PROJECT_ROOT, toolEnv, writeProjectFile } from "./engine";
 import { namespacedValues } from "./ephemeral-config";
-import { readPid, realProbes } from "./ephemeral-leaks";
+import { backendFiles, readPid, realProbes } from "./ephemeral-leaks";
 import { randomPart } from "./ephemeral-naming";
 import type { EphemeralDeps, OpenArgs, StackHandle } from "./ephemeral-run";
 import { splitStackSettingsConfig, type StackFileConfig } from "./preflight-checks";
+import { freePort } from "./workspace";
 
 /** The ephemeral runner's dependencies bound to the real engine (scripts/lib/engine.ts) and machine. */
 export function realDeps(): EphemeralDeps {
@@ -16,7 +16,14 @@ export function realDeps(): EphemeralDeps {
         projectRoot: PROJECT_ROOT,
         listStacks,
         async openStack(args: OpenArgs) {
-            const stack = await openStack({ stack: args.stack, backendUrl: args.backendUrl, workDir: args.workDir, ...(args.config ? { config: args.config } : {}) });
+            const stack = await openStack({
+                stack: args.stack,
+                backendUrl: args.backendUrl,
+                workDir: args.workDir,
+                // No .bak checkpoint copies for a stack that is meant to vanish.
+                env: { PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true" },
+                ...(args.config ? { config: args.config } : {}),
+            });
             return handleOf(stack);
         },
         freePort,
@@ -24,7 +31,10 @@ export function realDeps(): EphemeralDeps {
         mkdir: (dir) => fs.mkdirSync(dir, { recursive: true }),
         removeDir: (dir) => fs.rmSync(dir, { recursive: true, force: true }),
         readPid,
-        probes: (backendUrl, workDir) => realProbes(() => listStacks(backendUrl, workDir)),
+        probes: (backendUrl, workDir) => realProbes(() => listStacks(backendUrl, workDir), backendUrl),
+        purgeBackendFiles(backendUrl, stack) {
+            for (const f of backendFiles(backendUrl, stack) ?? []) fs.rmSync(f, { recursive: true, force: true });
+        },
         stopProcess,
         now: () => Date.now(),
         random: randomPart,
@@ -78,14 +88,10 @@ function isExecutable(file: string): boolean {
     }
 }
 
-/** Stacks of this project in a backend. The workspace needs a Pulumi.yaml; one without `main` suits inline programs. */
+/** Stacks of this project in a backend. Prepares workDir the way the engine does (Pulumi.yaml, node_modules link). */
 export async function listStacks(backendUrl: string, workDir: string): Promise<string[]> {
-    const ws = await LocalWorkspace.create({
-        workDir,
-        envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }),
-        pulumiCommand: await pulumiCommand(),
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs" },
-    });
+    writeProjectFile(workDir);
+    const ws = await LocalWorkspace.create({ workDir, envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }), pulumiCommand: await pulumiCommand() });
     return (await ws.listStacks()).map((s) => s.name.split("/").pop()!);
 }
 
@@ -99,17 +105,6 @@ export async function readStackFile(workDir: string, stack: string): Promise<Sta
     const ws = await LocalWorkspace.create({ workDir, pulumiCommand: await pulumiCommand() });
     const settings = await ws.stackSettings(stack);
     return splitStackSettingsConfig(settings.config as Record<string, unknown> | undefined);
-}
-
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 async function stopProcess(pid: number): Promise<void> {

@@ -9,7 +9,7 @@ import * as path from "node:path";
  * Probes are injected so the verdicts are unit-tested; `realProbes` asks the machine.
  */
 
-export type LeakKind = "process" | "port" | "state-dir" | "stack-file" | "backend" | "container" | "volume";
+export type LeakKind = "process" | "port" | "state-dir" | "stack-file" | "backend" | "backend-files" | "container" | "volume";
 
 export interface Leak {
     kind: LeakKind;
@@ -37,6 +37,11 @@ export interface LeakProbes {
     listening(port: number): Promise<boolean>;
     exists(file: string): boolean;
     listStacks(): Promise<string[]>;
+    /**
+     * Files a file:// backend keeps about the stack after `stack rm` (backups, .bak checkpoints,
+     * locks); undefined for backends whose files cannot be listed here (s3://).
+     */
+    backendFiles(stack: string): string[] | undefined;
     /** undefined when Docker is not reachable (then no container of ours can be running either). */
     dockerObjects(prefix: string): Promise<{ containers: string[]; volumes: string[] } | undefined>;
 }
@@ -70,6 +75,9 @@ export async function findLeaks(target: LeakTarget, probes: LeakProbes): Promise
     if (probes.exists(target.stackFile)) leaks.push({ kind: "stack-file", detail: `${target.stackFile} still exists` });
     const stacks = await probes.listStacks();
     if (stacks.includes(target.stack)) leaks.push({ kind: "backend", detail: `stack ${target.stack} is still in the backend` });
+    const files = probes.backendFiles(target.stack);
+    if (files === undefined) notes.push("backend files not listable here (non-file backend): rely on its lifecycle rules");
+    else for (const f of files) leaks.push({ kind: "backend-files", detail: `${f} still exists` });
     const docker = await probes.dockerObjects(target.dockerNamePrefix);
     if (docker === undefined) {
         notes.push("docker not reachable: no containers or volumes to check");
@@ -95,8 +103,9 @@ export function readPid(file: string): number | undefined {
     }
 }
 
-export function realProbes(listStacks: () => Promise<string[]>): LeakProbes {
+export function realProbes(listStacks: () => Promise<string[]>, backendUrl: string): LeakProbes {
     return {
+        backendFiles: (stack) => backendFiles(backendUrl, stack),
         cmdline: procCmdline,
         processesMentioning(needle) {
             const out: Array<{ pid: number; cmdline: string }> = [];
@@ -148,4 +157,26 @@ function dockerObjects(prefix: string): Promise<{ containers: string[]; volumes:
         run(["ps", "-a", "--filter", `name=^/?${prefix}`, "--format", "{{.Names}}"]),
         run(["volume", "ls", "--filter", `name=${prefix}`, "--format", "{{.Name}}"]),
     ]).then(([containers, volumes]) => (containers === undefined || volumes === undefined ? undefined : { containers, volumes }));
+}
+
+/** Paths under a file:// backend's .pulumi dir named after the stack (the stack dir itself or `<stack>.*`). */
+export function backendFiles(backendUrl: string, stack: string): string[] | undefined {
+    if (!backendUrl.startsWith("file://")) return undefined;
+    const root = path.join(backendUrl.slice("file://".length), ".pulumi");
+    const found: string[] = [];
+    const walk = (dir: string) => {
+        let entries: fs.Dirent[];
+        try {
+            entries = fs.readdirSync(dir, { withFileTypes: true });
+        } catch {
+            return;
+        }
+        for (const e of entries) {
+            const full = path.join(dir, e.name);
+            if (e.name === stack || e.name.startsWith(`${stack}.`)) found.push(full);
+            else if (e.isDirectory()) walk(full);
+        }
+    };
+    walk(root);
+    return found;
 }

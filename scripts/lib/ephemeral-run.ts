@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { assertDataUnprotected, ephemeralConfig, protectedResources, ProtectedStackError, type EphemeralPorts } from "./ephemeral-config";
 import { findLeaks, formatLeaks, type LeakProbes, type LeakReport, type LeakTarget } from "./ephemeral-leaks";
-import { ephemeralStackName, isEphemeralStackName, randomPart } from "./ephemeral-naming";
+import { ephemeralStackName, isEphemeralStackName } from "./ephemeral-naming";
 import type { SmokeTest } from "./ephemeral-smoke";
 
 /**
@@ -44,6 +44,8 @@ export interface EphemeralDeps {
     removeDir(dir: string): void;
     readPid(file: string): number | undefined;
     probes(backendUrl: string, workDir: string): LeakProbes;
+    /** Deletes what a file:// backend keeps after `stack rm` (backups, .bak files); no-op elsewhere. */
+    purgeBackendFiles(backendUrl: string, stack: string): void;
     /** SIGINT, then SIGKILL after a grace period: used only on processes the leak check found. */
     stopProcess(pid: number): Promise<void>;
     now(): number;
@@ -100,6 +102,8 @@ export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promi
     let atlas: unknown;
     let error: unknown;
     let ports: EphemeralPorts = { spacetimedb: 0, tls: 0 };
+    /** Set once the backend is known not to hold the name: from then on a stack of that name is ours. */
+    let nameWasFree = false;
     const pids: LeakTarget["pids"] = [];
     const stackDir = path.join(stateDir, stack);
     const pidFiles = [
@@ -117,8 +121,9 @@ export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promi
         if ((await deps.listStacks(opts.backendUrl, workDir)).includes(stack)) {
             throw new ProtectedStackError(stack, "a stack of that name already exists in the backend; the runner only touches stacks it created");
         }
+        nameWasFree = true;
         ports = await distinctPorts(deps);
-        const config = ephemeralConfig(opts.baseConfig, ports, path.relative(deps.projectRoot, stateDir));
+        const config = ephemeralConfig(opts.baseConfig, ports, stateDir);
         assertDataUnprotected(stack, config);
         opts.log(`ephemeral: creating ${stack} (ports ${ports.spacetimedb}/${ports.tls}, state ${stateDir})`);
         handle = await deps.openStack({ stack, backendUrl: opts.backendUrl, workDir, config });
@@ -135,13 +140,14 @@ export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promi
 
         phase = "smoke";
         opts.log(`ephemeral: smoke test ${stack}`);
-        await opts.smoke({ stack, atlas, workDir, env: opts.smokeEnv ?? {}, signal: opts.signal });
+        await opts.smoke({ stack, atlas, workDir, stackDir, env: opts.smokeEnv ?? {}, signal: opts.signal });
         phase = "done";
     } catch (e) {
         error = e;
         opts.log(`ephemeral: ${phase} failed: ${messageOf(e)}`);
     }
 
+    if (!handle && nameWasFree) handle = await reopenIfCreated(stack, opts.backendUrl, workDir, deps, opts.log);
     recordPids();
     const target: LeakTarget = {
         stack,
@@ -233,6 +239,17 @@ export function targetFromConfig(stack: string, values: Record<string, unknown>,
     };
 }
 
+/** An open that failed half-way (stack created, config not set) still left a stack to remove. */
+async function reopenIfCreated(stack: string, backendUrl: string, workDir: string, deps: EphemeralDeps, log: (l: string) => void): Promise<StackHandle | undefined> {
+    try {
+        if (!(await deps.listStacks(backendUrl, workDir)).includes(stack)) return undefined;
+        return await deps.openStack({ stack, backendUrl, workDir });
+    } catch (e) {
+        log(`ephemeral: could not reopen ${stack} for teardown: ${messageOf(e)}`);
+        return undefined;
+    }
+}
+
 interface TeardownContext {
     backendUrl: string;
     workDir: string;
@@ -277,6 +294,8 @@ export async function teardown(handle: StackHandle | undefined, target: LeakTarg
             }
             // Removing a stack whose destroy failed would orphan what it still tracks.
             if (destroyed) removed = await attempt("remove", steps, ctx, () => handle.remove());
+            // `stack rm` keeps backups of the checkpoint; for a throwaway stack they are residue.
+            if (removed) await attempt("purge-backend", steps, ctx, async () => deps.purgeBackendFiles(ctx.backendUrl, handle.name));
         }
     }
 
@@ -325,12 +344,11 @@ function throwIfAborted(signal: AbortSignal): void {
     if (signal.aborted) throw new Error("interrupted (SIGINT/SIGTERM): tearing down");
 }
 
+/** Automation API errors carry the whole CLI transcript; the error lines say what went wrong. */
 export function messageOf(e: unknown): string {
-    if (e instanceof Error) {
-        const stderr = (e as { stderr?: string }).stderr;
-        return stderr ? `${e.message.split("\n")[0]}\n${stderr.trim().split("\n").slice(-15).join("\n")}` : e.message;
-    }
-    return String(e);
+    const text = e instanceof Error ? e.message : String(e);
+    const lines = text.split("\n").map((l) => l.trim());
+    const errors = [...new Set(lines.filter((l) => /^error:|^Error:/.test(l)))];
+    return errors.length > 0 ? errors.slice(0, 8).join("\n") : lines.slice(0, 12).join("\n");
 }
 
-export { randomPart };

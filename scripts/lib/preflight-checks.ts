@@ -261,11 +261,6 @@ export function render(stack: string, results: CheckResult[]): string {
     return lines.join("\n");
 }
 
-/** Where the program keeps build artifacts for a stack (infra/program.ts: <state_dir>/artifacts). */
-export function artifactTargetDir(cfg: StackConfig): string {
-    return path.join(path.resolve(cfg.projectRoot, cfg.local.state_dir), "artifacts", "target");
-}
-
 /** Where the local runtime's server and proxy write their pid files. */
 export function pidFiles(cfg: StackConfig): { spacetimedb: string; tls: string } {
     return { spacetimedb: `${cfg.spacetimedb.root_dir}.pid`, tls: `${path.join(cfg.stackDir, "caddy")}.pid` };

@@ -1,0 +1,28 @@
+"""Reader for the Inner Universe `atlas` Pulumi stack output (see README.md)."""
+
+from .reader import (
+    SCHEMA_ENV,
+    Atlas,
+    AtlasReadError,
+    AtlasSchema,
+    check,
+    load_schema,
+    parse,
+    read_file,
+    read_stack,
+)
+from .schema import SchemaProblem, UnsupportedSchemaError
+
+__all__ = [
+    "SCHEMA_ENV",
+    "Atlas",
+    "AtlasReadError",
+    "AtlasSchema",
+    "SchemaProblem",
+    "UnsupportedSchemaError",
+    "check",
+    "load_schema",
+    "parse",
+    "read_file",
+    "read_stack",
+]

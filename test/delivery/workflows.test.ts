@@ -1,0 +1,270 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
+
+/**
+ * The GitHub Actions workflows: actionlint on every file, then the promises docs/delivery.md
+ * makes about them, read from the parsed YAML.
+ */
+
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
+
+interface Step {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    if?: string;
+}
+interface Job {
+    "runs-on": unknown;
+    if?: string;
+    needs?: string | string[];
+    environment?: string | { name: string };
+    concurrency?: { group: string; "cancel-in-progress"?: boolean } | string;
+    permissions?: Record<string, string> | string;
+    steps: Step[];
+}
+interface Workflow {
+    on: Record<string, any>;
+    permissions?: unknown;
+    env?: Record<string, string>;
+    jobs: Record<string, Job>;
+}
+
+const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => [f, parse(fs.readFileSync(path.join(WORKFLOWS, f), "utf8")) as Workflow]));
+const allJobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([name, job]) => ({ file, name, job })));
+
+const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
+const awsSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+const perms = (job: Job) => (typeof job.permissions === "object" ? job.permissions : {});
+/** `up`, `destroy` and `refresh` write a stack's state; `preview` does not. */
+const MUTATING = new Set(["up", "update", "destroy", "refresh"]);
+
+function actionlint(): string {
+    const candidates = [
+        process.env.IU_TOOLS_BIN && path.join(process.env.IU_TOOLS_BIN, "actionlint"),
+        ...(process.env.PATH ?? "").split(":").map((d) => path.join(d, "actionlint")),
+        toolsManifestActionlint(),
+    ].filter((c): c is string => Boolean(c));
+    const found = candidates.find((c) => fs.existsSync(c));
+    if (!found) {
+        throw new Error(`actionlint not found (looked in IU_TOOLS_BIN, PATH and the tool manifest); install it with \`bash scripts/setup-tools.sh\` (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`);
+    }
+    return found;
+}
+
+function toolsManifestActionlint(): string | undefined {
+    const file = process.env.IU_TOOLS_ENV ?? path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "tools.json");
+    try {
+        return (JSON.parse(fs.readFileSync(file, "utf8")) as { ACTIONLINT?: string }).ACTIONLINT;
+    } catch {
+        return undefined;
+    }
+}
+
+describe("actionlint", () => {
+    it("finds the workflows", () => {
+        expect(files.sort()).toEqual(["ci.yml", "deploy.yml", "drift.yml", "ephemeral.yml", "preview.yml"]);
+    });
+
+    it.each(files)("%s passes actionlint (with shellcheck on run: scripts)", (file) => {
+        const r = spawnSync(actionlint(), ["-no-color", path.join(".github", "workflows", file)], { cwd: ROOT, encoding: "utf8" });
+        expect(r.error).toBeUndefined();
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+    });
+
+    it("would catch a broken workflow (the lint is really running)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iu-actionlint-"));
+        fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+        fs.cpSync(path.join(ROOT, ".github", "actionlint.yaml"), path.join(dir, ".github", "actionlint.yaml"));
+        const broken = fs.readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8").replace("needs: deploy-dev", "needs: deploy-qa");
+        fs.writeFileSync(path.join(dir, ".github", "workflows", "deploy.yml"), broken);
+        const r = spawnSync(actionlint(), ["-no-color", "-config-file", ".github/actionlint.yaml", ".github/workflows/deploy.yml"], { cwd: dir, encoding: "utf8" });
+        fs.rmSync(dir, { recursive: true, force: true });
+        expect(r.status).toBe(1);
+        expect(r.stdout).toMatch(/needs job "deploy-qa" which does not exist/);
+    });
+});
+
+describe("pull requests: preview with the diff commented", () => {
+    const wf = workflows["preview.yml"]!;
+    const previews = allJobs.filter((j) => j.file === "preview.yml").flatMap(({ job }) => pulumiSteps(job).map((step) => ({ job, step })));
+
+    it("runs on pull requests", () => {
+        expect(Object.keys(wf.on)).toEqual(["pull_request"]);
+    });
+
+    it("previews dev and prod", () => {
+        expect(previews.map(({ step }) => [step.with!.command, step.with!["stack-name"]])).toEqual([
+            ["preview", "dev"],
+            ["preview", "prod"],
+        ]);
+        for (const stack of ["dev", "prod"]) expect(fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)), stack).toBe(true);
+    });
+
+    it.each(["dev", "prod"])("the %s preview comments on the PR, from the S3 backend, with policies, outputs suppressed", (stack) => {
+        const { job, step } = previews.find(({ step }) => step.with!["stack-name"] === stack)!;
+        expect(step.uses).toBe("pulumi/actions@v7");
+        expect(step.with).toMatchObject({ "comment-on-pr": true, policyPacks: "./policy", "suppress-outputs": true, diff: true });
+        expect(String(step.with!["cloud-url"])).toMatch(/^s3:\/\//);
+        expect(String(step.with!["secrets-provider"])).toMatch(/PULUMI_SECRETS_PROVIDER/);
+        expect(perms(job)["pull-requests"]).toBe("write");
+        // Credentials come before the preview that needs them.
+        const aws = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        expect(aws).toBeGreaterThanOrEqual(0);
+        expect(aws).toBeLessThan(job.steps.indexOf(step));
+    });
+});
+
+describe("merge to main: dev, then prod behind an approval, one update per stack", () => {
+    const wf = workflows["deploy.yml"]!;
+
+    it("runs on pushes to main", () => {
+        expect(wf.on.push).toEqual({ branches: ["main"] });
+    });
+
+    it("prod waits for dev and for the production environment", () => {
+        const prod = wf.jobs["deploy-prod"]!;
+        expect(prod.needs).toBe("deploy-dev");
+        expect(typeof prod.environment === "object" ? prod.environment.name : prod.environment).toBe("production");
+        expect(pulumiSteps(prod).map((s) => [s.with!.command, s.with!["stack-name"]])).toEqual([["up", "prod"]]);
+        expect(pulumiSteps(wf.jobs["deploy-dev"]!).map((s) => [s.with!.command, s.with!["stack-name"]])).toEqual([["up", "dev"]]);
+    });
+
+    it("runs the repo's preflight before each up", () => {
+        for (const [name, stack] of [["deploy-dev", "dev"], ["deploy-prod", "prod"]] as const) {
+            const job = wf.jobs[name]!;
+            const preflight = job.steps.findIndex((s) => s.run === `npm run preflight -- --stack ${stack}`);
+            expect(preflight, name).toBeGreaterThanOrEqual(0);
+            expect(preflight).toBeLessThan(job.steps.indexOf(pulumiSteps(job)[0]!));
+        }
+    });
+
+    // Across every workflow: whatever writes a stack holds that stack's one concurrency group.
+    const writers = allJobs.flatMap(({ file, name, job }) =>
+        pulumiSteps(job)
+            .filter((s) => MUTATING.has(String(s.with!.command)))
+            .map((s) => ({ file, name, job, stack: String(s.with!["stack-name"]) })),
+    );
+
+    it("every job that writes a long-lived stack is found", () => {
+        expect(writers.map((w) => `${w.file}:${w.name}:${w.stack}`).sort()).toEqual(["deploy.yml:deploy-dev:dev", "deploy.yml:deploy-prod:prod"]);
+    });
+
+    it.each(writers.map((w) => [`${w.file} ${w.name}`, w] as const))("%s holds its stack's group and never cancels a running update", (_n, w) => {
+        const c = w.job.concurrency;
+        expect(typeof c).toBe("object");
+        const group = (c as { group: string }).group;
+        expect(group).toBe(`pulumi-stack-${w.stack}`);
+        // A per-run expression would give every run its own group: two updates at once.
+        expect(group).not.toMatch(/\$\{\{/);
+        expect((c as { "cancel-in-progress"?: boolean })["cancel-in-progress"]).toBe(false);
+        expect((w.job as { strategy?: unknown }).strategy).toBeUndefined();
+    });
+
+    it("no other job shares a stack's deploy group (a queued one would cancel a queued deploy)", () => {
+        const groups = allJobs.map(({ file, name, job }) => ({ id: `${file}:${name}`, group: typeof job.concurrency === "object" ? job.concurrency.group : job.concurrency }));
+        for (const w of writers) {
+            expect(groups.filter((g) => g.group === `pulumi-stack-${w.stack}`).map((g) => g.id)).toEqual([`${w.file}:${w.name}`]);
+        }
+    });
+});
+
+describe("nightly drift check", () => {
+    const wf = workflows["drift.yml"]!;
+    const checks = Object.values(wf.jobs).flatMap((job) => pulumiSteps(job));
+
+    it("runs on a schedule", () => {
+        expect(wf.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \*$/) }]);
+    });
+
+    it("refreshes and expects no changes on dev and prod, so drift fails the job", () => {
+        expect(checks.map((s) => s.with!["stack-name"]).sort()).toEqual(["dev", "prod"]);
+        for (const s of checks) expect(s.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true });
+    });
+
+    it("a failure opens or updates a `drift` issue", () => {
+        const report = wf.jobs.report!;
+        expect(report.if).toBe("failure()");
+        expect([report.needs].flat().sort()).toEqual(["drift-dev", "drift-prod"]);
+        expect(perms(report)).toEqual({ issues: "write" });
+        expect(report.steps[0]!.run).toMatch(/gh issue create --label drift/);
+    });
+});
+
+describe("per-PR ephemeral stacks", () => {
+    const wf = workflows["ephemeral.yml"]!;
+
+    it("runs on open, sync, reopen and close", () => {
+        expect(wf.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
+    });
+
+    it("open/sync run the repo's full create → up → smoke → destroy → remove cycle", () => {
+        const job = wf.jobs["test-stack"]!;
+        expect(job.if).toMatch(/github\.event\.action != 'closed'/);
+        expect(job.steps.map((s) => s.run).filter(Boolean)).toEqual([
+            'npm run ephemeral -- run --label "pr-${{ github.event.pull_request.number }}" --report ephemeral-report.json',
+        ]);
+    });
+
+    it("close destroys and removes whatever the PR's runs left behind", () => {
+        const job = wf.jobs.teardown!;
+        expect(job.if).toMatch(/github\.event\.action == 'closed'/);
+        expect(job.steps.map((s) => s.run).filter(Boolean)).toEqual(['npm run ephemeral -- down --label "pr-${{ github.event.pull_request.number }}"']);
+    });
+
+    it("keeps its stacks under their own backend prefix", () => {
+        expect(wf.env!.PULUMI_BACKEND_URL).toMatch(/^s3:\/\/\$\{\{ vars\.PULUMI_STATE_BUCKET \}\}\/ephemeral\?/);
+    });
+});
+
+describe("every workflow", () => {
+    it.each(files)("%s grants nothing at the top and declares each job's permissions", (file) => {
+        expect(workflows[file]!.permissions).toEqual({});
+        for (const [name, job] of Object.entries(workflows[file]!.jobs)) expect(job.permissions, name).toBeDefined();
+    });
+
+    it.each(allJobs.map((j) => [`${j.file} ${j.name}`, j] as const))("%s: least privilege", (_n, { job }) => {
+        const p = perms(job);
+        const comments = job.steps.some((s) => s.with?.["comment-on-pr"] === true);
+        const usesAws = awsSteps(job).length > 0;
+        expect(p["pull-requests"] === "write", "pull-requests: write only where commenting").toBe(comments);
+        expect(p["id-token"] === "write", "id-token: write only with OIDC").toBe(usesAws);
+        expect(Object.entries(p).filter(([k, v]) => v === "write" && !["pull-requests", "id-token", "issues"].includes(k))).toEqual([]);
+        expect(p.contents ?? "read").toBe("read");
+    });
+
+    it.each(allJobs.filter((j) => awsSteps(j.job).length > 0).map((j) => [`${j.file} ${j.name}`, j] as const))("%s: AWS through OIDC only", (_n, { job }) => {
+        for (const s of awsSteps(job)) {
+            expect(s.uses).toBe("aws-actions/configure-aws-credentials@v4");
+            expect(String(s.with!["role-to-assume"])).toMatch(/^\$\{\{ vars\.AWS_[A-Z_]+_ROLE_ARN \}\}$/);
+            expect(Object.keys(s.with!).filter((k) => /access-key|secret/.test(k))).toEqual([]);
+        }
+    });
+
+    it.each(allJobs.filter((j) => j.job.steps.some((s) => s.run?.startsWith("npm run"))).map((j) => [`${j.file} ${j.name}`, j] as const))(
+        "%s: installs through the repo's setup before running npm scripts",
+        (_n, { job }) => {
+            expect(job.steps.findIndex((s) => s.uses === "./.github/actions/setup")).toBeGreaterThanOrEqual(0);
+        },
+    );
+
+    it("the shared setup runs the repo's setup script and npm ci", () => {
+        const action = parse(fs.readFileSync(path.join(ROOT, ".github", "actions", "setup", "action.yml"), "utf8")) as { runs: { steps: Step[] } };
+        const runs = action.runs.steps.map((s) => s.run ?? "").join("\n");
+        expect(runs).toContain("bash scripts/setup-tools.sh");
+        expect(runs).toContain("npm ci");
+    });
+
+    it("the npm scripts the workflows call exist", () => {
+        const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+        const called = allJobs.flatMap(({ job }) => job.steps.flatMap((s) => [...(s.run ?? "").matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!)));
+        expect(called.length).toBeGreaterThan(0);
+        for (const name of called) expect(scripts[name], name).toBeDefined();
+    });
+});

@@ -67,7 +67,7 @@ pulumi_root() {
         local t=$SECONDS
         log "Pulumi CLI v$PULUMI_VERSION from the Go module proxy (one-time, ~8 min on 2 cores)"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial/bin"
-        (cd "$repo/tools/pulumi-cli" && GOFLAGS=-mod=mod go build -trimpath \
+        (cd "$repo/tools/pulumi-cli" && GOFLAGS=-buildvcs=false go build -trimpath \
             -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
             -o "$dir.partial/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
         rm -rf "$dir" && mv "$dir.partial" "$dir"

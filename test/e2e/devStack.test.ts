@@ -104,7 +104,9 @@ describe("dev stack on the real engine", () => {
         });
         expect(JSON.stringify(atlas)).not.toContain(token);
         // The token exists in state only encrypted (mint output, publish/settings/readiness inputs).
-        const state = JSON.stringify(await stack.exportStack());
+        // Read the backend's file itself: the Automation API's exportStack decrypts secrets.
+        const stateFile = path.join(ws.backendUrl.replace("file://", ""), ".pulumi", "stacks", "inner-universe", `${STACK}.json`);
+        const state = fs.readFileSync(stateFile, "utf8");
         expect(state).not.toContain(token.split(".")[1]);
         expect(state.match(/"ciphertext"/g)?.length ?? 0).toBeGreaterThanOrEqual(4);
         const ca = atlas.tls.caCertPath!;

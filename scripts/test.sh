@@ -11,13 +11,23 @@ cd "$here/.."
 ensure_dockerd
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+passed=0
+count() { passed=$((passed + $1)); }
+
 step "module: cargo test + clippy"
-(cd module && cargo test --quiet && cargo clippy --quiet --all-targets -- -D warnings)
+(cd module && cargo test --quiet 2>&1 | tee "$results/cargo.txt" && cargo clippy --quiet --all-targets -- -D warnings)
+count "$(awk '/^test result: ok\./ { n += $4 } END { print n + 0 }' "$results/cargo.txt")"
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json
 step "python readers"
-bash scripts/test-python.sh
-step "unit, graph, policy and validator tests"
-npx vitest run --project unit
-step "end-to-end tests (real engine)"
-npx vitest run --project e2e
+bash scripts/test-python.sh | tee "$results/pytest.txt"
+count "$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$results/pytest.txt" | tail -n1)"
+for project in unit e2e; do
+    step "$([[ $project == unit ]] && echo "unit, graph, policy and validator tests" || echo "end-to-end tests (real engine)")"
+    npx vitest run --project "$project" --reporter=default --reporter=json --outputFile="$results/$project.json"
+    count "$(node -p "require('$results/$project.json').numPassedTests")"
+done
+# Every step above stops the run on its first failure, so reaching this line means none failed.
+printf '\ntests: %s passed, 0 failed\n' "$passed"

@@ -82,7 +82,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     });
 
     const atlas = pulumi
-        .all([endpoint.publicUrl, endpoint.wsUrl, publish.databaseIdentity, build.sha256, identity.identity, ready.report])
+        .all([endpoint.publicUrl, endpoint.wsUrl, publish.databaseIdentity, publish.publishedSha256, identity.identity, ready.report])
         .apply(([httpUrl, wsUrl, databaseIdentity, sha256, deployer]) =>
             buildAtlasOutput({
                 environment: cfg.environment,

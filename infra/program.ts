@@ -23,12 +23,15 @@ interface Endpoint {
     identityScope: pulumi.Input<string>;
     /** Resolves once the public endpoint is serving. */
     publicReady?: pulumi.Output<string>;
+    operations?: StackOutputs["aws"];
 }
 
 export interface StackOutputs {
     atlas: pulumi.Output<AtlasOutput>;
     /** Secret: the deployer's token, for admin tooling (`pulumi stack output --show-secrets`). Never in atlas. */
     deployerToken: pulumi.Output<string>;
+    /** AWS stacks: the ids operators need (restore runbook, alarms, DNS). */
+    aws?: pulumi.Output<{ instanceId: string; dataVolumeId: string; alarmTopicArn: string; dnsTarget: string }>;
 }
 
 /**
@@ -99,13 +102,16 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
                 deployerIdentity: deployer,
             }),
         );
-    return { atlas, deployerToken: pulumi.secret(identity.token) };
+    return { atlas, deployerToken: pulumi.secret(identity.token), ...(endpoint.operations ? { aws: endpoint.operations } : {}) };
 }
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {
     if (cfg.runtime === "aws") {
         const aws = new AwsServer(`${name}-aws`, { cfg });
-        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId };
+        const operations = pulumi.all([aws.instanceId, aws.dataVolumeId, aws.alarmTopicArn, aws.dnsTarget]).apply(
+            ([instanceId, dataVolumeId, alarmTopicArn, dnsTarget]) => ({ instanceId, dataVolumeId, alarmTopicArn, dnsTarget }),
+        );
+        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId, operations };
     }
     const server =
         cfg.runtime === "local"

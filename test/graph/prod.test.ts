@@ -58,6 +58,14 @@ describe("prod stack program", () => {
         expect(JSON.stringify(atlas)).not.toContain(FAKE_TOKEN.split(".")[1]);
     });
 
+    it("exports the operational ids the restore runbook needs", async () => {
+        const ops = await output(outputs.aws!);
+        expect(ops.dataVolumeId).toMatch(/^vol-/);
+        expect(ops.instanceId).toMatch(/^i-/);
+        expect(ops.alarmTopicArn).toMatch(/^arn:aws:sns:/);
+        expect(ops.dnsTarget.length).toBeGreaterThan(0);
+    });
+
     it("passes the policy pack as a whole program, local steps included", () => {
         expect(runPoliciesOver(resources, { protectData: true })).toEqual([]);
     });

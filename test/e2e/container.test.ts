@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { byName, installHarness, output, type CapturedResource } from "../support/harness";
-import { stepStdout } from "../support/fakeSteps";
+import { localSteps } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 import { createBody, dockerApi } from "./support/dockerApi";
@@ -57,7 +57,7 @@ beforeAll(async () => {
     const image = sh("bash", [path.join(ROOT, "scripts", "build-test-image.sh")]);
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    const harness = await installHarness("test", stepStdout);
+    const harness = await installHarness("test", localSteps);
     const { buildStack } = await import("../../infra/program");
     const raw = stackFileConfig("test");
     const cfg = parseStackConfig({ ...raw, spacetimedb: { ...(raw.spacetimedb as object), port } }, { stack: "test", projectRoot: ROOT });

@@ -5,7 +5,7 @@ import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
-import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, stepStdout, WASM_SHA } from "../support/fakeSteps";
+import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, localSteps, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -13,7 +13,7 @@ let resources: CapturedResource[];
 let outputs: StackOutputs;
 
 beforeAll(async () => {
-    const harness = await installHarness("dev", stepStdout);
+    const harness = await installHarness("dev", localSteps);
     resources = harness.resources;
     const { buildStack } = await import("../../infra/program");
     const cfg = parseStackConfig(stackFileConfig("dev"), { stack: "dev", projectRoot: ROOT });
@@ -76,7 +76,7 @@ describe("dev stack resource graph", () => {
         });
         expect(state.inputs.triggers).toEqual([path.join(ROOT, ".iu", "dev", "stdb")]);
         expect(state.inputs.check).toBeUndefined();
-        expect(shell("inner-universe-server-process").options.dependsOn).toEqual(["inner-universe-server-state"]);
+        expect(shell("inner-universe-server-process").options.dependencies).toEqual(["inner-universe-server-state"]);
         expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_DATA).toBeUndefined();
     });
 
@@ -95,7 +95,7 @@ describe("dev stack resource graph", () => {
         expect(server.inputs.triggers).toBeUndefined();
         expect(server.inputs.checkFailure).toBe("update");
         expect(server.inputs.update).toBe(server.inputs.create);
-        expect(server.options.deleteBeforeReplace).toBeUndefined();
+        expect(server.options.deleteBeforeReplace).toBe(false);
     });
 
     it("puts Caddy with the internal CA on loopback in front, forwarding only the public routes", () => {
@@ -107,7 +107,8 @@ describe("dev stack resource graph", () => {
         expect(caddyfile).not.toMatch(/metrics|internal\/|remote_ip/);
         expect(caddy.inputs.environment.IU_HTTPS_URL).toBe("https://127.0.0.1:8443");
         expect(caddy.inputs.environment.IU_UPSTREAM_URL).toBe("http://127.0.0.1:3000");
-        expect(caddy.options.dependsOn).toEqual(["inner-universe-tls-state"]);
+        // Waits for its state dir and for the server (through the upstream URL input).
+        expect(caddy.options.dependencies.sort()).toEqual(["inner-universe-server-process", "inner-universe-tls-state"]);
     });
 
     it("mints the deployer identity once and keeps the token secret", () => {

@@ -4,12 +4,12 @@ import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
-import { stepStdout, WASM_SHA } from "../support/fakeSteps";
+import { localSteps, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
 async function capture(stack: string, raw: Record<string, unknown>) {
-    const harness = await installHarness(stack, stepStdout);
+    const harness = await installHarness(stack, localSteps);
     const { buildStack } = await import("../../infra/program");
     const cfg = parseStackConfig(raw, { stack, projectRoot: ROOT });
     const outputs: StackOutputs = await harness.run(() => buildStack({ cfg }));

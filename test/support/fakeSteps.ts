@@ -1,4 +1,4 @@
-import { SHELL_TYPE, type StateFor } from "./harness";
+import { SHELL_TYPE, type MockBehaviour } from "./harness";
 
 export const WASM_SHA = "a".repeat(64);
 export const DB_IDENTITY = "c".repeat(64);
@@ -7,7 +7,7 @@ export const DEPLOYER = "b".repeat(64);
 export const FAKE_TOKEN = `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify({ hex_identity: DEPLOYER })).toString("base64url")}.c2lnbmF0dXJlLXNpZw`;
 
 /** What each shell step prints on success, keyed by the end of its resource name. */
-export const stepStdout: StateFor = ({ type, name }) => {
+export const stepStdout = ({ type, name }: { type: string; name: string }): Record<string, unknown> => {
     if (type !== SHELL_TYPE) return {};
     const out: Record<string, unknown> = {
         "module-wasm": { wasm: "/repo/.iu/artifacts/x.wasm", sha256: WASM_SHA, bytes: 1234 },
@@ -22,3 +22,6 @@ export const stepStdout: StateFor = ({ type, name }) => {
     const key = Object.keys(out).find((k) => name.endsWith(k));
     return key ? { stdout: JSON.stringify(out[key]), stderr: "" } : { stdout: "{}", stderr: "" };
 };
+
+/** Mock behaviour for stacks without cloud resources: shell steps print their results. */
+export const localSteps: MockBehaviour = { state: (type, name) => ({ state: stepStdout({ type, name }) }) };

@@ -1,25 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
-import type { CapturedResource } from "../../../policy/policies";
+import { installHarness, type CapturedResource } from "../../support/harness";
+export { output, type Invoke } from "../../support/harness";
 import { stepStdout } from "../../support/fakeSteps";
 
-/** A captured resource with every option the engine would have received. */
-export interface AwsCaptured extends CapturedResource {
-    /** Input names the program (or the SDK) marked secret; inputs hold the plain values. */
-    secretInputs: string[];
-    options: {
-        protect?: boolean;
-        retainOnDelete?: boolean;
-        deleteBeforeReplace: boolean;
-        ignoreChanges: string[];
-        parent: string;
-        dependencies: string[];
-    };
-}
-
-export interface Invoke {
-    token: string;
-    args: Record<string, any>;
-}
+/** Captured the same way as every other stack (test/support/harness.ts). */
+export type AwsCaptured = CapturedResource;
 
 export interface MockWorld {
     region: string;
@@ -32,77 +16,26 @@ export interface MockWorld {
 export const ACCOUNT = "123456789012";
 export const DEFAULT_VPC = "vpc-0defa017defa01700";
 
-/**
- * Pulumi mocks for AWS stacks. Options are read off the RegisterResource requests themselves
- * (a wrapper around the mock monitor), i.e. exactly what the engine would be told: protect after
- * parent inheritance, retainOnDelete, deleteBeforeReplace, ignoreChanges, parent, dependencies.
- */
+/** Pulumi mocks for AWS stacks: the shared harness with AWS ids, ARNs and data sources filled in. */
 export async function installAwsMocks(stack: string, world: Partial<MockWorld> = {}) {
     const w: MockWorld = { region: "eu-west-1", subnetAz: "eu-west-1a", subnetVpc: DEFAULT_VPC, amiFromParameter: "ami-0a1b2c3d4e5f60718", ...world };
-    const resources: AwsCaptured[] = [];
-    const invokes: Invoke[] = [];
-    const optionsOf = new Map<string, AwsCaptured["options"]>();
     const counters = new Map<string, number>();
     const nextId = (prefix: string) => {
         const n = (counters.get(prefix) ?? 0) + 1;
         counters.set(prefix, n);
         return `${prefix}-0${n.toString(16).padStart(16, "0")}`;
     };
-
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                const raw = args.inputs as Record<string, any>;
-                const inputs = unwrapSecrets(raw) as Record<string, any>;
-                const secretInputs = Object.keys(raw).filter((k) => isSecret(raw[k]));
-                const { id, state } = fakeState(args.type, args.name, inputs, w, nextId);
-                // The program's local steps (build, identity, publish, readiness) when a whole stack is built.
-                Object.assign(state, stepStdout({ type: args.type, name: args.name, inputs }));
-                resources.push({ type: args.type, name: args.name, inputs, secretInputs, options: optionsOf.get(key(args.type, args.name)) ?? missingOptions(args.type, args.name) });
-                return { id, state: { ...inputs, ...state } };
-            },
-            call(args) {
-                const inputs = args.inputs as Record<string, any>;
-                invokes.push({ token: args.token, args: inputs });
-                return fakeInvoke(args.token, inputs, w);
-            },
+    const harness = await installHarness(stack, {
+        state(type, name, inputs) {
+            const { id, state } = fakeState(type, name, inputs, w, nextId);
+            // The program's local steps (build, identity, publish, readiness) when a whole stack is built.
+            return { id, state: { ...state, ...stepStdout({ type, name }) } };
         },
-        "inner-universe",
-        stack,
-        false,
-    );
-
-    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any; waitForRPCs(): Promise<void> };
-    const monitor = settings.getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        optionsOf.set(key(req.getType(), req.getName()), {
-            ...(req.hasProtect() ? { protect: req.getProtect() } : {}),
-            ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            ignoreChanges: req.getIgnorechangesList(),
-            parent: urnName(req.getParent()),
-            dependencies: (req.getDependenciesList() as string[]).map(urnName),
-        });
-        return register(req, callback);
-    };
-
-    return { resources, invokes, settle: () => settings.waitForRPCs(), world: w };
+        call: (token, args) => fakeInvoke(token, args, w),
+    });
+    return { ...harness, world: w };
 }
 
-const key = (type: string, name: string) => `${type}::${name}`;
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
-function unwrapSecrets(v: unknown): unknown {
-    if (isSecret(v)) return unwrapSecrets((v as { value: unknown }).value);
-    if (Array.isArray(v)) return v.map(unwrapSecrets);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
-    return v;
-}
-const urnName = (urn: string) => urn.split("::").pop() ?? "";
-const missingOptions = (type: string, name: string): never => {
-    throw new Error(`no RegisterResource request seen for ${type} ${name}`);
-};
 
 function fakeState(type: string, name: string, inputs: Record<string, any>, w: MockWorld, nextId: (p: string) => string): { id: string; state: Record<string, unknown> } {
     const region = inputs.region ?? w.region;
@@ -173,9 +106,6 @@ function fakeInvoke(token: string, args: Record<string, any>, w: MockWorld): Rec
     }
 }
 
-export function output<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply(resolve));
-}
 
 export function one(resources: AwsCaptured[], type: string, name?: string): AwsCaptured {
     const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));

@@ -6,6 +6,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { copyModule, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
+// Node's global WebAssembly; its types live in lib.dom, which this project does not load.
+declare const WebAssembly: {
+    validate(bytes: Uint8Array): boolean;
+    compile(bytes: Uint8Array): Promise<object>;
+    Module: {
+        exports(module: object): { name: string; kind: string }[];
+        imports(module: object): { module: string; name: string; kind: string }[];
+    };
+};
+
 /** The wasm build route of these machines (Debian rustc-web, -Zbuild-std), for real. */
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "iu-wasm-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));

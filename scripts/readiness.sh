@@ -10,19 +10,28 @@ source "$here/lib/http.sh"
 deadline=$((SECONDS + ${IU_READY_TIMEOUT:-60}))
 last=''
 
-rows() { # rows SQL -> number of rows of the first statement, or empty
+# rows SQL: sets ROWS to the row count of the first statement (0 when the query fails, with the
+# reason in `last`). A global, not stdout: a command substitution would lose `last`.
+rows() {
+    ROWS=0
     api POST "/v1/database/$IU_DATABASE/sql" -H 'Content-Type: text/plain' --data "$1"
-    [[ $HTTP_CODE == 200 ]] || { last="sql answered $HTTP_CODE: $API_BODY"; return 0; }
-    json_get "$API_BODY" 'j[0].rows.length'
+    if [[ $HTTP_CODE != 200 ]]; then
+        last="sql answered $HTTP_CODE: $API_BODY"
+        return 0
+    fi
+    ROWS=$(json_get "$API_BODY" 'j[0].rows.length')
 }
 
 while :; do
     api GET /v1/ping
     if [[ $HTTP_CODE == 200 ]]; then
-        config=$(rows "SELECT * FROM config WHERE key = 'module_config'")
-        events=$(rows "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'")
-        if [[ ${config:-0} -ge 1 && ${events:-0} -ge 1 ]]; then break; fi
-        [[ -n ${config:-} ]] && last="module_config rows: ${config:-0}, SYSTEM_INITIALIZED events: ${events:-0}"
+        last=''
+        rows "SELECT * FROM config WHERE key = 'module_config'"
+        config=$ROWS
+        rows "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'"
+        events=$ROWS
+        if ((config >= 1 && events >= 1)); then break; fi
+        [[ -n $last ]] || last="module_config rows: $config, SYSTEM_INITIALIZED events: $events"
     else
         last="ping answered $HTTP_CODE"
     fi

@@ -74,10 +74,16 @@ export class Monitoring extends pulumi.ComponentResource {
 
         const automate = (action: "recover" | "reboot") => pulumi.interpolate`arn:${args.partition}:automate:${args.region}:ec2:${action}`;
         const instanceDims = pulumi.output(args.instanceId).apply((InstanceId) => ({ InstanceId }));
-        const alarm = (key: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">, extraActions: pulumi.Input<string>[] = []) =>
+        // Every alarm notifies (alarm and OK) a topic in its own region; some also act (recover, reboot).
+        const alarm = (
+            key: string,
+            a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">,
+            extraActions: pulumi.Input<string>[] = [],
+            notify: aws.sns.Topic = topic,
+        ) =>
             new aws.cloudwatch.MetricAlarm(
                 `${name}-${key}`,
-                { ...a, alarmActions: [...extraActions, topic.arn], okActions: [topic.arn], actionsEnabled: true },
+                { ...a, alarmActions: [...extraActions, notify.arn], okActions: [notify.arn], actionsEnabled: true },
                 { parent: this },
             );
 
@@ -187,8 +193,8 @@ export class Monitoring extends pulumi.ComponentResource {
             );
             this.healthCheckId = check.id;
             const healthTopic = args.region === HEALTH_CHECK_METRICS_REGION ? topic : this.topic(`${name}-alarms-${HEALTH_CHECK_METRICS_REGION}`, args, HEALTH_CHECK_METRICS_REGION);
-            new aws.cloudwatch.MetricAlarm(
-                `${name}-external-health`,
+            alarm(
+                "external-health",
                 {
                     region: HEALTH_CHECK_METRICS_REGION,
                     alarmDescription: `https://${args.domain}/v1/ping fails from Route 53 checkers: clients cannot reach the database (DNS, TLS, proxy or server)`,
@@ -201,11 +207,9 @@ export class Monitoring extends pulumi.ComponentResource {
                     threshold: 1,
                     comparisonOperator: "LessThanThreshold",
                     treatMissingData: "breaching",
-                    alarmActions: [healthTopic.arn],
-                    okActions: [healthTopic.arn],
-                    actionsEnabled: true,
                 },
-                { parent: this },
+                [],
+                healthTopic,
             );
         }
         this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, logGroupName: this.logGroupName });

@@ -31,7 +31,7 @@ describe("portWindow", () => {
 describe("freePort", () => {
     it("hands out distinct, bindable ports below the kernel's ephemeral range", async () => {
         const [low, high] = portWindow();
-        const ports = [];
+        const ports: number[] = [];
         for (let i = 0; i < 40; i++) ports.push(await freePort());
         expect(new Set(ports).size).toBe(ports.length);
         for (const port of ports) {

@@ -38,6 +38,15 @@ pub fn require_admin(ctx: &ReducerContext, action: &str) -> Result<(), String> {
     auth::require_admin(is_admin(ctx, ctx.sender), action)
 }
 
+/// `Err` unless the caller owns `what` (its owner is `owner`) or is an admin.
+pub fn require_owner_or_admin(
+    ctx: &ReducerContext,
+    owner: Identity,
+    what: &str,
+) -> Result<(), String> {
+    auth::require_owner_or_admin(owner == ctx.sender, is_admin(ctx, ctx.sender), what)
+}
+
 /// Parse a hex identity argument.
 pub fn parse_identity(field: &str, hex: &str) -> Result<Identity, String> {
     let digits = validate::identity_hex(field, hex)?;

@@ -8,7 +8,7 @@ use spacetimedb::{reducer, ReducerContext, Table};
 use super::common;
 use crate::tables::{entity, relation, Entity};
 use crate::versioning::{self, Change, Target};
-use crate::{auth, integrity, validate};
+use crate::{integrity, validate};
 
 fn check_fields(name: &str, data: &str) -> Result<(), String> {
     validate::text("name", name, validate::MAX_NAME_CHARS)?;
@@ -28,11 +28,7 @@ fn load_for_change(ctx: &ReducerContext, id: u64) -> Result<Entity, String> {
         .id()
         .find(id)
         .ok_or_else(|| format!("id: entity {id} does not exist"))?;
-    auth::require_owner_or_admin(
-        row.owner == ctx.sender,
-        common::is_admin(ctx, ctx.sender),
-        &format!("entity {id}"),
-    )?;
+    common::require_owner_or_admin(ctx, row.owner, &format!("entity {id}"))?;
     Ok(row)
 }
 
@@ -117,14 +113,7 @@ pub fn delete_entity(ctx: &ReducerContext, id: u64, cascade: bool) -> Result<(),
     let flags = common::feature_flags(ctx);
     for rel in attached {
         ctx.db.relation().id().delete(rel.id);
-        let snap = versioning::relation_snapshot(
-            rel.id,
-            rel.source_id,
-            rel.target_id,
-            &rel.relation_type,
-            &rel.data,
-            rel.version,
-        );
+        let snap = super::relations::snapshot(&rel);
         common::record_change(ctx, &flags, Target::Relation, Change::Delete, rel.id, snap)?;
     }
     ctx.db.entity().id().delete(id);

@@ -9,9 +9,9 @@ use spacetimedb::{reducer, ReducerContext, Table};
 use super::common;
 use crate::tables::{entity, relation, Relation};
 use crate::versioning::{self, Change, Target};
-use crate::{auth, integrity, validate};
+use crate::{integrity, validate};
 
-fn snapshot(r: &Relation) -> String {
+pub(super) fn snapshot(r: &Relation) -> String {
     versioning::relation_snapshot(
         r.id,
         r.source_id,
@@ -30,11 +30,7 @@ fn load_for_change(ctx: &ReducerContext, id: u64) -> Result<Relation, String> {
         .id()
         .find(id)
         .ok_or_else(|| format!("id: relation {id} does not exist"))?;
-    auth::require_owner_or_admin(
-        row.owner == ctx.sender,
-        common::is_admin(ctx, ctx.sender),
-        &format!("relation {id}"),
-    )?;
+    common::require_owner_or_admin(ctx, row.owner, &format!("relation {id}"))?;
     Ok(row)
 }
 
@@ -55,11 +51,7 @@ pub fn create_relation(
     let target_exists = ctx.db.entity().id().find(target_id).is_some();
     integrity::check_endpoints(source.is_some(), target_exists, source_id, target_id)?;
     if let Some(source) = source {
-        auth::require_owner_or_admin(
-            source.owner == ctx.sender,
-            common::is_admin(ctx, ctx.sender),
-            &format!("source entity {source_id}"),
-        )?;
+        common::require_owner_or_admin(ctx, source.owner, &format!("source entity {source_id}"))?;
     }
     let duplicate = ctx
         .db

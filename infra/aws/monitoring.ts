@@ -23,6 +23,16 @@ export interface MonitoringArgs {
 /** Route 53 publishes health-check metrics only in us-east-1; alarms and their topic must live there too. */
 export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
 
+/** A health signal (1 = healthy) below 1 for three minutes; no data counts as down. */
+const DOWN_FOR_3_MINUTES = {
+    statistic: "Minimum",
+    period: 60,
+    evaluationPeriods: 3,
+    threshold: 1,
+    comparisonOperator: "LessThanThreshold",
+    treatMissingData: "breaching",
+} as const;
+
 /**
  * Alarms, the topic they notify, and the CloudWatch agent that feeds memory/disk metrics and
  * ships the server log. Every alarm notifies the topic; the status-check alarms also act.
@@ -167,12 +177,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 namespace: "AWS/ApplicationELB",
                 metricName: "HealthyHostCount",
                 dimensions: pulumi.all([args.alb.loadBalancerArnSuffix, args.alb.targetGroupArnSuffix]).apply(([LoadBalancer, TargetGroup]) => ({ LoadBalancer, TargetGroup })),
-                statistic: "Minimum",
-                period: 60,
-                evaluationPeriods: 3,
-                threshold: 1,
-                comparisonOperator: "LessThanThreshold",
-                treatMissingData: "breaching",
+                ...DOWN_FOR_3_MINUTES,
             });
         }
 
@@ -201,12 +206,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     namespace: "AWS/Route53",
                     metricName: "HealthCheckStatus",
                     dimensions: { HealthCheckId: check.id },
-                    statistic: "Minimum",
-                    period: 60,
-                    evaluationPeriods: 3,
-                    threshold: 1,
-                    comparisonOperator: "LessThanThreshold",
-                    treatMissingData: "breaching",
+                    ...DOWN_FOR_3_MINUTES,
                 },
                 [],
                 healthTopic,

@@ -38,6 +38,7 @@ export interface EphemeralDeps {
     projectRoot: string;
     listStacks(backendUrl: string, workDir: string): Promise<string[]>;
     openStack(args: OpenArgs): Promise<StackHandle>;
+    /** A port nothing listens on; never the same one twice in one process. */
     freePort(): Promise<number>;
     makeTempRoot(name: string): string;
     mkdir(dir: string): void;
@@ -334,10 +335,7 @@ async function attempt(step: string, steps: string[], ctx: TeardownContext, fn: 
 }
 
 async function distinctPorts(deps: EphemeralDeps): Promise<EphemeralPorts> {
-    const spacetimedb = await deps.freePort();
-    let tls = await deps.freePort();
-    for (let i = 0; tls === spacetimedb && i < 10; i++) tls = await deps.freePort();
-    return { spacetimedb, tls };
+    return { spacetimedb: await deps.freePort(), tls: await deps.freePort() };
 }
 
 function throwIfAborted(signal: AbortSignal): void {

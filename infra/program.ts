@@ -42,17 +42,16 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     const name = "inner-universe";
     const build = new ModuleBuild(`${name}-module`, {
         projectRoot: cfg.projectRoot,
-        moduleDir: cfg.module.absDir,
+        moduleDir: cfg.module.dir,
         artifactDir: path.join(cfg.stateDir, "artifacts"),
-        targetDir: cfg.module.absTargetDir,
+        targetDir: cfg.module.target_dir,
         build: cfg.module.build,
-        ...(cfg.module.wasm_path ? { prebuiltWasm: path.resolve(cfg.projectRoot, cfg.module.wasm_path) } : {}),
+        ...(cfg.module.wasm_path ? { prebuiltWasm: path.normalize(cfg.module.wasm_path) } : {}),
     });
 
     const endpoint = serverFor(name, cfg);
 
     const identity = new DeployerIdentity(`${name}-deployer`, {
-        projectRoot: cfg.projectRoot,
         serverUrl: endpoint.adminUrl,
         scope: endpoint.identityScope,
         ...(deployerToken ? { token: deployerToken } : {}),
@@ -60,7 +59,6 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     });
 
     const publish = new ModulePublish(`${name}-publish`, {
-        projectRoot: cfg.projectRoot,
         serverUrl: endpoint.adminUrl,
         database: cfg.spacetimedb.database,
         wasmPath: build.wasmPath,
@@ -72,7 +70,6 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
     });
 
     const ready = new Readiness(`${name}-ready`, {
-        projectRoot: cfg.projectRoot,
         serverUrl: endpoint.adminUrl,
         ...(endpoint.tlsEnabled && cfg.runtime !== "aws"
             ? { publicUrl: endpoint.publicUrl, ...(endpoint.caCertPath ? { publicCaCert: endpoint.caCertPath } : {}) }
@@ -116,7 +113,6 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
     const server =
         cfg.runtime === "local"
             ? new LocalServer(`${name}-server`, {
-                  projectRoot: cfg.projectRoot,
                   binary: cfg.local.server_binary ?? "spacetimedb-standalone",
                   version: cfg.spacetimedb.version,
                   rootDir: cfg.spacetimedb.root_dir,
@@ -149,7 +145,6 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope };
     }
     const proxy = new TlsProxy(`${name}-tls`, {
-        projectRoot: cfg.projectRoot,
         caddyBinary: cfg.local.caddy_binary,
         dir: path.join(cfg.stackDir, "caddy"),
         httpsPort: cfg.tls.port,

@@ -39,6 +39,8 @@ const T = {
     ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    localShell: "pulumi-nodejs:dynamic/inner-universe:LocalShell",
+    container: "docker:index/container:Container",
 } as const;
 
 const WEB_PORTS = new Set([80, 443]);
@@ -127,7 +129,42 @@ export const noSecretsInUserData = policy("no-secrets-in-user-data", "User data 
     for (const text of texts) for (const [what, re] of SECRET_PATTERNS) if (re.test(text)) report(`user data contains ${what}`);
 });
 
-export const allPolicies: ResourceValidationPolicy[] = [encryptedVolumes, gp3Volumes, imdsV2, worldOnlyWeb, noSsh, alarmsHaveActions, snapshotTagged, protectedData, noSecretsInUserData];
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[?::1\]?)$/;
+
+/** host of "host:port" (IPv6 in brackets or bare). */
+function hostOf(listen: string): string {
+    const i = listen.lastIndexOf(":");
+    return i > 0 ? listen.slice(0, i) : listen;
+}
+
+export const loopbackServers = policy(
+    "spacetimedb-loopback-only",
+    "A SpacetimeDB server the stack runs on this machine listens on loopback only: /v1/metrics, /internal/* and publishing are open to anyone who reaches it, so clients come in through the TLS front.",
+    (args, report) => {
+        if (args.type === T.localShell && typeof args.props.environment?.IU_LISTEN === "string") {
+            const host = hostOf(args.props.environment.IU_LISTEN);
+            if (!LOOPBACK.test(host)) report(`the local server listens on ${host}; set inner-universe:spacetimedb.address to 127.0.0.1 and reach it through the TLS front (tls.enabled)`);
+        }
+        if (args.type === T.container) {
+            for (const p of (args.props.ports ?? []) as { ip?: string; external?: number }[]) {
+                if (!LOOPBACK.test(p.ip ?? "0.0.0.0")) report(`the container publishes port ${p.external ?? "?"} on ${p.ip ?? "every interface"}; publish it on 127.0.0.1`);
+            }
+        }
+    },
+);
+
+export const allPolicies: ResourceValidationPolicy[] = [
+    encryptedVolumes,
+    gp3Volumes,
+    imdsV2,
+    worldOnlyWeb,
+    noSsh,
+    alarmsHaveActions,
+    snapshotTagged,
+    protectedData,
+    noSecretsInUserData,
+    loopbackServers,
+];
 
 /** Runs every policy over captured resources (mock tests of every stack call this). */
 export function runPoliciesOver(resources: CapturedResource[], stack: StackPolicyConfig, policies: ResourceValidationPolicy[] = allPolicies): Violation[] {

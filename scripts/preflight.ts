@@ -87,8 +87,9 @@ function moduleFact(cfg: StackConfig, env: NodeJS.ProcessEnv): Promise<ModuleFac
         return Promise.resolve({ kind: "prebuilt", path: wasm, exists, magicOk });
     }
     return new Promise((resolve) => {
-        const child = spawn("bash", [path.join(PROJECT_ROOT, "scripts", "build-module.sh"), "--target-dir", cfg.module.absTargetDir], {
-            env: { ...env, IU_MODULE_DIR: cfg.module.absDir },
+        const child = spawn("bash", [path.join(PROJECT_ROOT, "scripts", "build-module.sh"), "--target-dir", cfg.module.target_dir], {
+            env: { ...env, IU_MODULE_DIR: cfg.module.dir },
+            cwd: cfg.projectRoot,
             stdio: ["ignore", "pipe", "pipe"],
         });
         let stdout = "";

@@ -9,12 +9,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-dir=${IU_PROXY_DIR:?IU_PROXY_DIR is required}
+dir=$(realpath -m "${IU_PROXY_DIR:?IU_PROXY_DIR is required}")
 url=${IU_HTTPS_URL:?IU_HTTPS_URL is required}
 bin=${IU_CADDY_BIN:-caddy}
 pidfile="$dir.pid"
 logfile="$dir/caddy.log"
 cafile="$dir/data/caddy/pki/authorities/local/root.crt"
+# What the step reports (and so what state holds): the path as configured, not this checkout's.
+ca_reported="$IU_PROXY_DIR/data/caddy/pki/authorities/local/root.crt"
 export XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" HOME="$dir"
 
 start() {
@@ -23,7 +25,7 @@ start() {
     base64 -d <<<"${IU_CADDYFILE_B64:?IU_CADDYFILE_B64 is required}" >"$caddyfile.new"
     if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -f $dir.bin && $(<"$dir.bin") == "$bin" ]] && serving; then
         rm -f "$caddyfile.new"
-        echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$cafile\",\"started\":false}"
+        echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$ca_reported\",\"started\":false}"
         return 0
     fi
     command -v "$bin" >/dev/null || { echo "caddy not found: $bin (run scripts/setup-tools.sh)" >&2; exit 1; }
@@ -41,7 +43,7 @@ start() {
         sleep 0.2
     done
     wait_http "$url/v1/ping" "$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))" "$pidfile" caddy "$logfile" --cacert "$cafile"
-    echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$cafile\",\"started\":true}"
+    echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$ca_reported\",\"started\":true}"
 }
 
 stop() {

@@ -10,7 +10,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/daemon.sh
 source "$here/lib/daemon.sh"
 
-root=${IU_ROOT_DIR:?IU_ROOT_DIR is required}
+# Relative to the project root (where the engine runs steps); the process gets absolute paths.
+root=$(realpath -m "${IU_ROOT_DIR:?IU_ROOT_DIR is required}")
 listen=${IU_LISTEN:?IU_LISTEN is required}
 bin=${IU_SERVER_BIN:-spacetimedb-standalone}
 pidfile="$root.pid"

@@ -77,6 +77,32 @@ pulumi_root() {
     echo "$dir"
 }
 
+# The Node.js language host, so `pulumi up` runs infra/index.ts as any Pulumi user's CLI does.
+# Built from tools/pulumi-language-nodejs (see its go.mod for why v3.68.0); cached by that module's
+# hash. A user's own pulumi install that ships the host next to the CLI keeps using it.
+language_host_bin() {
+    local proot=$1
+    if [[ -x $proot/bin/pulumi-language-nodejs && -z ${IU_FORCE_PULUMI_BUILD:-} && $proot != "$cache"/* ]]; then
+        echo "$proot/bin"
+        return
+    fi
+    local key dir
+    key=$(cat "$repo/tools/pulumi-language-nodejs/go.mod" "$repo/tools/pulumi-language-nodejs/go.sum" | sha256sum | cut -c1-12)
+    dir="$cache/pulumi-language-nodejs-$key"
+    if [[ ! -x $dir/pulumi-language-nodejs ]]; then
+        local t=$SECONDS
+        log "Pulumi Node.js language host from the Go module proxy (one-time, ~2 min on 2 cores)"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+        (cd "$repo/tools/pulumi-language-nodejs" && GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" \
+            -o "$dir.partial/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+        log "language host built in $(elapsed "$t")"
+    fi
+    # Next to our CLI it is a bundled plugin (no "using pulumi-language-nodejs from $PATH" warning).
+    [[ $proot == "$cache"/* ]] && ln -sfn "$dir/pulumi-language-nodejs" "$proot/bin/pulumi-language-nodejs"
+    echo "$dir"
+}
+
 # Pulumi runs dynamic providers through a plugin named pulumi-resource-pulumi-nodejs that starts
 # @pulumi/pulumi's provider script from the project's node_modules. Next to the CLI it counts as
 # a bundled plugin (no "ambient plugin" warning on every run).
@@ -123,14 +149,16 @@ start=$SECONDS
 apt_install
 nodebin=$(node_bin)
 proot=$(pulumi_root)
+lhbin=$(language_host_bin "$proot")
 stdbbin=$(stdb_bin)
 albin=$(actionlint_bin)
-prefix="$nodebin:$proot/bin:$stdbbin:$albin"
+prefix="$nodebin:$proot/bin:$lhbin:$stdbbin:$albin"
 
 cat >"$cache/tools.json.tmp" <<JSON
 {
   "PATH_PREFIX": "$prefix",
   "PULUMI_ROOT": "$proot",
+  "PULUMI_LANGUAGE_NODEJS": "$lhbin/pulumi-language-nodejs",
   "NODE_BIN": "$nodebin",
   "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
   "ACTIONLINT": "$albin/actionlint"

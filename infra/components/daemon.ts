@@ -3,7 +3,6 @@ import { LocalShell } from "../providers/shell";
 import { script } from "./scripts";
 
 export interface DaemonArgs {
-    projectRoot: string;
     /** scripts/<ctl> start|stop|status */
     ctl: string;
     environment: Record<string, pulumi.Input<string>>;
@@ -28,8 +27,8 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
     const state = new LocalShell(
         `${name}-state`,
         {
-            create: script(args.projectRoot, "state-dir.sh", "create"),
-            delete: script(args.projectRoot, "state-dir.sh", "delete"),
+            create: script("state-dir.sh", "create"),
+            delete: script("state-dir.sh", "delete"),
             environment: {
                 IU_DIR: args.stateDir,
                 IU_PRIVATE_SUBDIRS: args.privateSubdirs.join(" "),
@@ -39,7 +38,7 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
         },
         { parent, protect: args.protect, retainOnDelete: args.protect },
     );
-    const ctl = (action: string) => script(args.projectRoot, args.ctl, action);
+    const ctl = (action: string) => script(args.ctl, action);
     return new LocalShell(
         `${name}-process`,
         {

@@ -3,7 +3,6 @@ import { LocalShell } from "../providers/shell";
 import { script } from "./scripts";
 
 export interface DeployerIdentityArgs {
-    projectRoot: string;
     /** Server the identity is minted on. */
     serverUrl: pulumi.Input<string>;
     /**
@@ -35,7 +34,7 @@ export class DeployerIdentity extends pulumi.ComponentResource {
             const mint = new LocalShell(
                 `${name}-mint`,
                 {
-                    create: script(args.projectRoot, "identity.sh"),
+                    create: script("identity.sh"),
                     environment: {
                         IU_SERVER_URL: args.serverUrl,
                         IU_CA_CERT: args.caCert ?? "",

@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { localDaemon } from "./daemon";
 
 export interface LocalServerArgs {
-    projectRoot: string;
     /** spacetimedb-standalone to run (a path, or a name on PATH). */
     binary: string;
     version: string;
@@ -31,7 +30,6 @@ export class LocalServer extends pulumi.ComponentResource {
         super("inner-universe:server:Local", name, {}, opts);
         const listen = `${args.address}:${args.port}`;
         const proc = localDaemon(name, this, {
-            projectRoot: args.projectRoot,
             ctl: "server-ctl.sh",
             environment: {
                 IU_SERVER_BIN: args.binary,

@@ -6,8 +6,9 @@ import { hashTree, sha256File } from "../lib/sourceHash";
 import { script } from "./scripts";
 
 export interface ModuleBuildArgs {
+    /** Where the program reads sources from (never reaches state). */
     projectRoot: string;
-    /** Absolute path of the Rust crate. */
+    /** The Rust crate, relative to the project root (or absolute). */
     moduleDir: string;
     /** Where content-addressed artifacts are kept (shared by every stack of this checkout). */
     artifactDir: string;
@@ -30,18 +31,19 @@ export class ModuleBuild extends pulumi.ComponentResource {
     constructor(name: string, args: ModuleBuildArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:module:Build", name, {}, opts);
         if (!args.build) {
-            const wasm = path.resolve(args.projectRoot, args.prebuiltWasm ?? "");
-            if (!fs.existsSync(wasm)) throw new Error(`inner-universe:module.wasm_path: ${wasm} does not exist; build it or set module.build: true`);
-            this.sourceHash = sha256File(wasm);
+            const wasm = args.prebuiltWasm ?? "";
+            const file = path.resolve(args.projectRoot, wasm);
+            if (!fs.existsSync(file)) throw new pulumi.ResourceError(`inner-universe:module.wasm_path: ${file} does not exist; build it or set module.build: true`, this);
+            this.sourceHash = sha256File(file);
             this.wasmPath = pulumi.output(wasm);
             this.sha256 = pulumi.output(this.sourceHash);
         } else {
-            this.sourceHash = hashTree(args.moduleDir, [path.join(args.projectRoot, "scripts", "build-module.sh")]);
+            this.sourceHash = hashTree(path.resolve(args.projectRoot, args.moduleDir), [path.join(args.projectRoot, "scripts", "build-module.sh")]);
             const artifact = path.join(args.artifactDir, `${this.sourceHash}.wasm`);
             const step = new LocalShell(
                 `${name}-wasm`,
                 {
-                    create: script(args.projectRoot, "build-artifact.sh"),
+                    create: script("build-artifact.sh"),
                     check: `test -s ${JSON.stringify(artifact)}`,
                     environment: {
                         IU_MODULE_DIR: args.moduleDir,

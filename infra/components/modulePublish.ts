@@ -5,7 +5,6 @@ import { script } from "./scripts";
 export type DeleteDataPolicy = "never" | "on_conflict" | "always";
 
 export interface ModulePublishArgs {
-    projectRoot: string;
     /** Where the deploy runner reaches the server's publish routes. */
     serverUrl: pulumi.Input<string>;
     caCert?: pulumi.Input<string>;
@@ -41,7 +40,7 @@ export class ModulePublish extends pulumi.ComponentResource {
         const publish = new LocalShell(
             `${name}-wasm`,
             {
-                create: script(args.projectRoot, "publish.sh"),
+                create: script("publish.sh"),
                 environment: { ...common, IU_WASM: args.wasmPath, IU_WASM_SHA256: args.wasmSha256, IU_DELETE_DATA: args.deleteData },
                 secretEnvironment: { IU_TOKEN: args.token },
                 triggers: [args.wasmSha256, args.serverUrl, args.database],
@@ -56,7 +55,7 @@ export class ModulePublish extends pulumi.ComponentResource {
         const settings = new LocalShell(
             `${name}-settings`,
             {
-                create: script(args.projectRoot, "module-settings.sh"),
+                create: script("module-settings.sh"),
                 environment: { ...common, IU_SETTINGS_JSON: settingsJson },
                 secretEnvironment: { IU_TOKEN: args.token },
                 triggers: [publish.stdout, settingsJson],

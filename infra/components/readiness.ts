@@ -3,7 +3,6 @@ import { LocalShell } from "../providers/shell";
 import { script } from "./scripts";
 
 export interface ReadinessArgs {
-    projectRoot: string;
     serverUrl: pulumi.Input<string>;
     caCert?: pulumi.Input<string>;
     /** Also ping the public (TLS) endpoint when set. */
@@ -27,7 +26,7 @@ export class Readiness extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReadinessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:module:Readiness", name, {}, opts);
-        const probe = script(args.projectRoot, "readiness.sh");
+        const probe = script("readiness.sh");
         const check = new LocalShell(
             `${name}-probe`,
             {

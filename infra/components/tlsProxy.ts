@@ -4,7 +4,6 @@ import { renderCaddyfile } from "../render/caddyfile";
 import { localDaemon } from "./daemon";
 
 export interface TlsProxyArgs {
-    projectRoot: string;
     caddyBinary: string;
     /** Per-stack directory for the Caddyfile, the private CA and logs. */
     dir: string;
@@ -50,7 +49,6 @@ export class TlsProxy extends pulumi.ComponentResource {
             accessLog: path.join(args.dir, "access.log"),
         });
         const proc = localDaemon(name, this, {
-            projectRoot: args.projectRoot,
             ctl: "proxy-ctl.sh",
             environment: {
                 IU_CADDY_BIN: args.caddyBinary,

@@ -16,11 +16,14 @@ export type StackConfig = ParsedStackConfig & {
     stack: string;
     environment: string;
     projectRoot: string;
-    /** Absolute local state directory (all stacks): artifacts and per-stack dirs live beneath. */
+    /**
+     * Local state directory (all stacks): artifacts and per-stack dirs live beneath. Like every
+     * path below, relative to the project root unless the config gave an absolute one: paths reach
+     * the stack's state as written, so any checkout (any runner) sees the same state.
+     */
     stateDir: string;
-    /** Absolute per-stack directory for local runtimes (server root, proxy files). */
+    /** Per-stack directory for local runtimes (server root, proxy files). */
     stackDir: string;
-    module: ParsedStackConfig["module"] & { absDir: string; absTargetDir: string };
     spacetimedb: ParsedStackConfig["spacetimedb"] & { root_dir: string };
 };
 
@@ -54,8 +57,9 @@ function decode(value: unknown): unknown {
 }
 
 export function resolve(cfg: ParsedStackConfig, ctx: StackContext): StackConfig {
-    const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(ctx.projectRoot, p));
-    const stateDir = abs(cfg.local.state_dir);
+    // Project-relative stays relative: the engine runs every step from the project root.
+    const rel = (p: string) => path.normalize(p);
+    const stateDir = rel(cfg.local.state_dir);
     const stackDir = path.join(stateDir, ctx.stack);
     const defaultRoot = cfg.runtime === "aws" ? "/stdb" : cfg.runtime === "docker" ? "/stdb" : path.join(stackDir, "stdb");
     return {
@@ -65,10 +69,10 @@ export function resolve(cfg: ParsedStackConfig, ctx: StackContext): StackConfig 
         projectRoot: ctx.projectRoot,
         stateDir,
         stackDir,
-        module: { ...cfg.module, absDir: abs(cfg.module.dir), absTargetDir: abs(cfg.module.target_dir) },
+        module: { ...cfg.module, dir: rel(cfg.module.dir), target_dir: rel(cfg.module.target_dir) },
         spacetimedb: {
             ...cfg.spacetimedb,
-            root_dir: cfg.spacetimedb.root_dir ? (cfg.runtime === "local" ? abs(cfg.spacetimedb.root_dir) : cfg.spacetimedb.root_dir) : defaultRoot,
+            root_dir: cfg.spacetimedb.root_dir ? (cfg.runtime === "local" ? rel(cfg.spacetimedb.root_dir) : cfg.spacetimedb.root_dir) : defaultRoot,
         },
     };
 }

@@ -1,28 +1,7 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { providerAt } from "./load";
 
-/** Absolute path captured by value when Pulumi serializes the provider below. */
-const IMPL = path.join(__dirname, "shell-impl.ts");
-
-/**
- * The provider object Pulumi serializes into state. It only captures `IMPL` and loads the
- * implementation by path at run time, which keeps serialization independent of how this
- * file was transpiled (tsx, vitest, tsc).
- */
-const shellProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs) {
-        return require(IMPL).create(inputs);
-    },
-    async diff(id, olds, news) {
-        return require(IMPL).diff(id, olds, news);
-    },
-    async update(id, olds, news) {
-        return require(IMPL).update(id, olds, news);
-    },
-    async delete(id, props) {
-        return require(IMPL).remove(id, props);
-    },
-};
+const shellProvider = providerAt("infra/providers/shell-impl.ts");
 
 export interface LocalShellArgs {
     /** bash script (run with -euo pipefail) that creates the thing; its stdout becomes `stdout`. */

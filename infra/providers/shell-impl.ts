@@ -25,10 +25,13 @@ interface ShellInputs {
     checkFailure?: "update" | "replace";
 }
 
+/**
+ * stderr is not kept: it is diagnostics (shown when a step fails), and a build's names the
+ * directory it compiled in, which would tie the state to one checkout.
+ */
 type ShellOutputs = Omit<ShellInputs, "secretEnvironment"> & {
     secretEnvironmentHash: string;
     stdout: string;
-    stderr: string;
 };
 
 const MAX_OUTPUT = 64 * 1024;
@@ -86,7 +89,7 @@ async function runOrThrow(what: string, script: string, inputs: ShellInputs | Sh
 
 function outputsOf(inputs: ShellInputs, r: RunResult): ShellOutputs {
     const { secretEnvironment, ...rest } = inputs;
-    return { ...rest, secretEnvironmentHash: envHash(secretEnvironment), stdout: r.stdout.trim(), stderr: r.stderr.trim() };
+    return { ...rest, secretEnvironmentHash: envHash(secretEnvironment), stdout: r.stdout.trim() };
 }
 
 export async function create(inputs: ShellInputs) {

@@ -27,9 +27,8 @@ export interface LocalShellArgs {
 /** A local shell step managed by the Pulumi engine (our stand-in for @pulumi/command's local.Command). */
 export class LocalShell extends pulumi.dynamic.Resource {
     declare readonly stdout: pulumi.Output<string>;
-    declare readonly stderr: pulumi.Output<string>;
 
     constructor(name: string, args: LocalShellArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shellProvider, name, { ...args, stdout: undefined, stderr: undefined, secretEnvironmentHash: undefined }, opts, "inner-universe", "LocalShell");
+        super(shellProvider, name, { ...args, stdout: undefined, secretEnvironmentHash: undefined }, opts, "inner-universe", "LocalShell");
     }
 }

@@ -7,6 +7,11 @@ source "${IU_CACHE:-$HOME/.cache/inner-universe}/env.sh"
 stamp="$repo/node_modules/.iu-lock-sha"
 want=$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)
 if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
+    # npm ci empties node_modules first: through a link it would empty another checkout's.
+    if [[ -L $repo/node_modules ]]; then
+        echo "node_modules is a link to $(readlink "$repo/node_modules") and does not match package-lock.json; run npm ci there" >&2
+        exit 1
+    fi
     (cd "$repo" && npm ci --no-audit --no-fund)
     echo "$want" >"$stamp"
 fi

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 
-/** The repository root: Pulumi.yaml, module/, scripts/. */
+/** The repository root: Pulumi.yaml, package.json (whose `main` is the program), module/, scripts/. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT_NAME = "inner-universe";
 
@@ -11,14 +11,12 @@ export interface OpenStackOptions {
     stack: string;
     /** Default file://<repo>/.iu/state (or PULUMI_BACKEND_URL). */
     backendUrl?: string;
-    /** Directory holding Pulumi.yaml and the stack's Pulumi.<stack>.yaml (default: the repo). */
+    /** The project directory (Pulumi.yaml and the program); default: this repository. */
     workDir?: string;
     /** inner-universe:* values written to the stack before the update (objects allowed). */
     config?: Record<string, unknown>;
     secretConfig?: Record<string, string>;
     env?: Record<string, string>;
-    /** Another inline program (the benchmark's empty-stack floor); default: infra/run.ts. */
-    program?: () => Promise<Record<string, unknown>>;
 }
 
 /** Tool locations written by scripts/setup-tools.sh. */
@@ -35,21 +33,24 @@ export function cacheRoot(): string {
 }
 
 /**
- * Environment for the engine and every step it runs: the pinned tools first on PATH (the CLI's
- * directory also holds the dynamic-provider plugin), no plugin downloads, no update checks.
+ * Environment for the CLI and every step it runs: the pinned tools first on PATH (the CLI's
+ * directory also holds the language host and the dynamic-provider plugin), no plugin downloads,
+ * no update checks, and the same secrets settings scripts/lib/pulumi-env.sh gives the shell entry
+ * points.
  */
 export function toolEnv(extra: Record<string, string> = {}): Record<string, string> {
     const tools = toolsFile();
     const bins = (tools.PATH_PREFIX ?? "").split(":").filter(Boolean);
-    const env: Record<string, string> = {
+    return {
         PATH: [...bins, path.join(PROJECT_ROOT, "node_modules", ".bin"), process.env.PATH ?? ""].join(":"),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        // A stack file without a salt (a fresh checkout) reuses the salt the state already holds.
+        PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
         ...passphraseEnv(),
         ...extra,
     };
-    return env;
 }
 
 /** A local file backend needs a passphrase; keep one per checkout unless the user set their own. */
@@ -70,69 +71,24 @@ export function defaultBackendUrl(): string {
     return `file://${dir}`;
 }
 
-async function pulumiCommand(): Promise<PulumiCommand> {
+export async function pulumiCommand(): Promise<PulumiCommand> {
     const tools = toolsFile();
     if (!tools.PULUMI_ROOT) throw new Error("tool manifest lacks PULUMI_ROOT: rerun scripts/setup-tools.sh");
     return PulumiCommand.get({ root: tools.PULUMI_ROOT, skipVersionCheck: true });
 }
 
 /**
- * The engine's view of the project: Pulumi.yaml without `main` (the program runs inline) and each
- * stack's Pulumi.<stack>.yaml as committed, plus the per-machine secrets-provider lines Pulumi
- * writes into it (a passphrase salt must not land in the repo: another checkout has another
- * passphrase). Kept in .iu/project, rewritten from the repo's files on every run.
- */
-export function mirrorProject(stack: string, dir = path.join(PROJECT_ROOT, ".iu", "project")): string {
-    writeProjectFile(dir);
-    const committed = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-    const mirrored = path.join(dir, `Pulumi.${stack}.yaml`);
-    const machineLines = fs.existsSync(mirrored)
-        ? fs.readFileSync(mirrored, "utf8").split("\n").filter((l) => /^(encryptionsalt|secretsprovider|encryptedkey):/.test(l))
-        : [];
-    const base = fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : "config: {}\n";
-    const keep = machineLines.filter((l) => !base.includes(`${l.split(":")[0]}:`));
-    fs.writeFileSync(mirrored, `${base.trimEnd()}\n${keep.map((l) => `${l}\n`).join("")}`);
-    return dir;
-}
-
-/** Pulumi.yaml for an inline program (the CLI checks that `main` exists), and the node_modules the dynamic-provider plugin resolves from the work dir. */
-export function writeProjectFile(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true });
-    const project = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8").replace(/^main:.*\n/m, "");
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
-    const modules = path.join(dir, "node_modules");
-    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), modules);
-}
-
-/**
- * Opens (or creates) a stack whose program runs inline in this process: the Node language host
- * cannot be built offline, and the Automation API's inline mode does not need it.
+ * Opens (or creates) a stack of the project in `workDir` through the Automation API. The program
+ * is the project's own (package.json `main`, run by the CLI's Node language host), exactly what
+ * `pulumi up` runs; only the ephemeral runner and the benchmark drive the CLI this way.
  */
 export async function openStack(opts: OpenStackOptions): Promise<Stack> {
-    const workDir = opts.workDir ?? mirrorProject(opts.stack);
+    const workDir = opts.workDir ?? PROJECT_ROOT;
     const envVars = toolEnv({ PULUMI_BACKEND_URL: opts.backendUrl ?? defaultBackendUrl(), ...(opts.env ?? {}) });
-    const stack = await LocalWorkspace.createOrSelectStack(
-        {
-            stackName: opts.stack,
-            projectName: PROJECT_NAME,
-            program:
-                opts.program ??
-                (async () => {
-                    const { runProgram } = await import("../../infra/run");
-                    return runProgram(PROJECT_ROOT);
-                }),
-        },
-        { workDir, envVars, pulumiCommand: await pulumiCommand() },
-    );
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: opts.stack, workDir }, { workDir, envVars, pulumiCommand: await pulumiCommand() });
     const values: Record<string, { value: string; secret?: boolean }> = {};
     for (const [k, v] of Object.entries(opts.config ?? {})) values[`${PROJECT_NAME}:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v) };
     for (const [k, v] of Object.entries(opts.secretConfig ?? {})) values[`${PROJECT_NAME}:${k}`] = { value: v, secret: true };
     if (Object.keys(values).length > 0) await stack.setAllConfig(values);
     return stack;
-}
-
-/** Removes the stack from the backend (and its Pulumi.<stack>.yaml); destroy first. */
-export async function removeStack(opts: OpenStackOptions): Promise<void> {
-    const stack = await openStack({ ...opts, config: {} });
-    await stack.workspace.removeStack(opts.stack);
 }

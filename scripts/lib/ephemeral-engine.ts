@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { openStack, PROJECT_ROOT, toolEnv, writeProjectFile } from "./engine";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { openStack, PROJECT_ROOT, pulumiCommand, toolEnv } from "./engine";
 import { namespacedValues } from "./ephemeral-config";
 import { backendFiles, readPid, realProbes } from "./ephemeral-leaks";
 import { randomPart } from "./ephemeral-naming";
@@ -71,26 +71,8 @@ export function handleOf(stack: Stack): StackHandle {
     };
 }
 
-/** The pinned CLI (first `pulumi` on the tool PATH), as the engine uses it. */
-export async function pulumiCommand(): Promise<PulumiCommand> {
-    const dirs = (toolEnv().PATH ?? "").split(":").filter(Boolean);
-    const bin = dirs.map((d) => path.join(d, "pulumi")).find((p) => isExecutable(p));
-    if (!bin) throw new Error("pulumi CLI not found on the tool PATH: run `npm run setup`");
-    return PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
-}
-
-function isExecutable(file: string): boolean {
-    try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-    } catch {
-        return false;
-    }
-}
-
-/** Stacks of this project in a backend. Prepares workDir the way the engine does (Pulumi.yaml, node_modules link). */
+/** Stacks of this project in a backend. */
 export async function listStacks(backendUrl: string, workDir: string): Promise<string[]> {
-    writeProjectFile(workDir);
     const ws = await LocalWorkspace.create({ workDir, envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }), pulumiCommand: await pulumiCommand() });
     return (await ws.listStacks()).map((s) => s.name.split("/").pop()!);
 }

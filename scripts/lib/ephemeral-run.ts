@@ -93,9 +93,10 @@ export interface TeardownReport {
 export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promise<RunReport> {
     const stack = ephemeralStackName({ label: opts.label, now: deps.now(), random: deps.random() });
     const root = deps.makeTempRoot(stack);
-    const workDir = path.join(root, "work");
+    // The engine runs the project's own files; the stack's Pulumi.<stack>.yaml lands beside them
+    // (git-ignored: Pulumi.eph-*.yaml) and goes with `stack rm`, which the leak check verifies.
+    const workDir = deps.projectRoot;
     const stateDir = path.join(root, "state");
-    deps.mkdir(workDir);
     deps.mkdir(stateDir);
     const onOutput = opts.onOutput ?? (() => undefined);
     let phase: Phase = "create";
@@ -199,8 +200,7 @@ export async function downEphemeral(names: string[], opts: DownOptions, deps: Ep
             continue;
         }
         const root = deps.makeTempRoot(stack);
-        const workDir = path.join(root, "work");
-        deps.mkdir(workDir);
+        const workDir = deps.projectRoot;
         try {
             if (!(await deps.listStacks(opts.backendUrl, workDir)).includes(stack)) {
                 reports.push({ stack, ok: true, error: "not in the backend: nothing to do" });

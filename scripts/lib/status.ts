@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as http from "node:http";
-import type { Stack } from "@pulumi/pulumi/automation";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
 
 export interface StatusReport {
@@ -10,13 +9,14 @@ export interface StatusReport {
 }
 
 /** What a person asks of a running stack: last update, resource count, and is it answering. */
-export async function stackStatus(stack: Stack): Promise<StatusReport> {
-    const outputs = await stack.outputs();
-    const history = await stack.history(1);
-    const last = history[0];
-    const lines = [`stack: ${stack.name}`];
+export async function stackStatus(
+    stack: string,
+    outputs: Record<string, unknown>,
+    last?: { kind: string; result: string; endTime?: string; startTime: string },
+): Promise<StatusReport> {
+    const lines = [`stack: ${stack}`];
     if (last) lines.push(`last update: ${last.kind} ${last.result} at ${last.endTime ?? last.startTime}`);
-    const parsed = atlasOutputSchema.safeParse(outputs.atlas?.value);
+    const parsed = atlasOutputSchema.safeParse(outputs.atlas);
     if (!parsed.success) {
         lines.push("atlas output: missing or invalid (run up)");
         return { healthy: false, text: lines.join("\n") };

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAtlas } from "../../readers/ts/atlas-reader";
-import { openStack, PROJECT_ROOT, toolEnv } from "../../scripts/lib/engine";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT, pulumiCommand, toolEnv } from "../../scripts/lib/engine";
 import { listStacks, readStackFile, realDeps } from "../../scripts/lib/ephemeral-engine";
 import { backendFiles, portListening, readPid } from "../../scripts/lib/ephemeral-leaks";
 import { labelPrefix } from "../../scripts/lib/ephemeral-naming";
@@ -164,8 +165,12 @@ describe("ephemeral down (a pull request's leftovers on close)", () => {
     };
 
     async function leftover(stack: string, program: () => Promise<Record<string, unknown>>): Promise<string> {
+        // Test setup only: a leftover of a given shape, made by an inline program in a scratch dir.
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "iu-eph-e2e-left-"));
-        const s = await openStack({ stack, backendUrl, workDir: work, program });
+        const s = await LocalWorkspace.createOrSelectStack(
+            { stackName: stack, projectName: "inner-universe", program },
+            { workDir: work, envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }), pulumiCommand: await pulumiCommand() },
+        );
         await s.up();
         fs.rmSync(work, { recursive: true, force: true });
         return stack;

@@ -39,7 +39,22 @@ interface Workflow {
 const workflows: Record<string, Workflow> = Object.fromEntries(files.map((f) => [f, parse(fs.readFileSync(path.join(WORKFLOWS, f), "utf8")) as Workflow]));
 const allJobs = Object.entries(workflows).flatMap(([file, wf]) => Object.entries(wf.jobs).map(([name, job]) => ({ file, name, job })));
 
-const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
+/** A step that runs the repo's CI command on a stack (`bash scripts/ci/stack.sh ACTION STACK`). */
+interface StackStep {
+    step: Step;
+    action: "preview" | "deploy" | "drift";
+    /** The Pulumi command it runs. */
+    command: "preview" | "up";
+    stack: string;
+}
+const CI_STACK = /^bash scripts\/ci\/stack\.sh (preview|deploy|drift) ([\w-]+)$/;
+const pulumiSteps = (job: Job): StackStep[] =>
+    job.steps.flatMap((step) => {
+        const m = CI_STACK.exec(step.run?.trim() ?? "");
+        if (!m) return [];
+        const action = m[1] as StackStep["action"];
+        return [{ step, action, command: action === "deploy" ? "up" : "preview", stack: m[2]! }];
+    });
 const awsSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
 const perms = (job: Job) => (typeof job.permissions === "object" ? job.permissions : {});
 /** `up`, `destroy` and `refresh` write a stack's state; `preview` does not. */
@@ -94,30 +109,42 @@ describe("actionlint", () => {
 describe("pull requests: preview with the diff commented", () => {
     const wf = workflows["preview.yml"]!;
     const previews = allJobs.filter((j) => j.file === "preview.yml").flatMap(({ job }) => pulumiSteps(job).map((step) => ({ job, step })));
+    it("no workflow drives Pulumi except through scripts/ci/stack.sh (the command the e2e suite runs)", () => {
+        for (const { job } of allJobs) expect(job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command)).toEqual([]);
+    });
 
     it("runs on pull requests", () => {
         expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     });
 
     it("previews dev and prod", () => {
-        expect(previews.map(({ step }) => [step.with!.command, step.with!["stack-name"]])).toEqual([
+        expect(previews.map(({ step }) => [step.action, step.stack])).toEqual([
             ["preview", "dev"],
             ["preview", "prod"],
         ]);
         for (const stack of ["dev", "prod"]) expect(fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)), stack).toBe(true);
     });
 
-    it.each(["dev", "prod"])("the %s preview comments on the PR, from the S3 backend, with policies, outputs suppressed", (stack) => {
-        const { job, step } = previews.find(({ step }) => step.with!["stack-name"] === stack)!;
-        expect(step.uses).toBe("pulumi/actions@v7");
-        expect(step.with).toMatchObject({ "comment-on-pr": true, policyPacks: "./policy", "suppress-outputs": true, diff: true });
-        expect(String(step.with!["cloud-url"])).toMatch(/^s3:\/\//);
-        expect(String(step.with!["secrets-provider"])).toMatch(/PULUMI_SECRETS_PROVIDER/);
+    it.each(["dev", "prod"])("the %s preview comments on the PR, from the S3 backend", (stack) => {
+        const { job, step } = previews.find(({ step }) => step.stack === stack)!;
+        const env = (step.step as Step & { env?: Record<string, string> }).env ?? {};
+        expect(String(env.PULUMI_BACKEND_URL)).toMatch(/^s3:\/\//);
+        // The comment is the file the script writes, posted by a sticky comment per stack.
+        const comment = job.steps.find((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+        expect(comment?.with).toMatchObject({ header: `pulumi-preview-${stack}`, path: env.IU_COMMENT_FILE });
+        expect(job.steps.indexOf(comment!)).toBeGreaterThan(job.steps.indexOf(step.step));
         expect(perms(job)["pull-requests"]).toBe("write");
         // Credentials come before the preview that needs them.
         const aws = job.steps.findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
         expect(aws).toBeGreaterThanOrEqual(0);
-        expect(aws).toBeLessThan(job.steps.indexOf(step));
+        expect(aws).toBeLessThan(job.steps.indexOf(step.step));
+    });
+
+    it("the CI script runs the policy pack and keeps outputs out of logs on every command", () => {
+        const text = fs.readFileSync(path.join(ROOT, "scripts", "ci", "stack.sh"), "utf8");
+        expect(text).toContain('pack=(--policy-pack "$repo/policy/pack")');
+        expect(text).toContain("--suppress-outputs");
+        expect(text.match(/"\$\{pack\[@\]\}"/g)).toHaveLength(3);
     });
 });
 
@@ -132,24 +159,23 @@ describe("merge to main: dev, then prod behind an approval, one update per stack
         const prod = wf.jobs["deploy-prod"]!;
         expect(prod.needs).toBe("deploy-dev");
         expect(typeof prod.environment === "object" ? prod.environment.name : prod.environment).toBe("production");
-        expect(pulumiSteps(prod).map((s) => [s.with!.command, s.with!["stack-name"]])).toEqual([["up", "prod"]]);
-        expect(pulumiSteps(wf.jobs["deploy-dev"]!).map((s) => [s.with!.command, s.with!["stack-name"]])).toEqual([["up", "dev"]]);
+        expect(pulumiSteps(prod).map((s) => [s.command, s.stack])).toEqual([["up", "prod"]]);
+        expect(pulumiSteps(wf.jobs["deploy-dev"]!).map((s) => [s.command, s.stack])).toEqual([["up", "dev"]]);
     });
 
-    it("runs the repo's preflight before each up", () => {
-        for (const [name, stack] of [["deploy-dev", "dev"], ["deploy-prod", "prod"]] as const) {
-            const job = wf.jobs[name]!;
-            const preflight = job.steps.findIndex((s) => s.run === `npm run preflight -- --stack ${stack}`);
-            expect(preflight, name).toBeGreaterThanOrEqual(0);
-            expect(preflight).toBeLessThan(job.steps.indexOf(pulumiSteps(job)[0]!));
-        }
+    it("runs the repo's preflight before the up, and the Atlas reader after it", () => {
+        const text = fs.readFileSync(path.join(ROOT, "scripts", "ci", "stack.sh"), "utf8");
+        const deploy = text.slice(text.indexOf("deploy)"), text.indexOf(";;", text.indexOf("deploy)")));
+        const order = ["scripts/preflight.ts", "pulumi up", "readers/ts/cli.ts"].map((s) => deploy.indexOf(s));
+        expect(order.every((i) => i >= 0)).toBe(true);
+        expect([...order].sort((a, b) => a - b)).toEqual(order);
     });
 
     // Across every workflow: whatever writes a stack holds that stack's one concurrency group.
     const writers = allJobs.flatMap(({ file, name, job }) =>
         pulumiSteps(job)
-            .filter((s) => MUTATING.has(String(s.with!.command)))
-            .map((s) => ({ file, name, job, stack: String(s.with!["stack-name"]) })),
+            .filter((s) => MUTATING.has(s.command))
+            .map((s) => ({ file, name, job, stack: s.stack })),
     );
 
     it("every job that writes a long-lived stack is found", () => {
@@ -184,8 +210,10 @@ describe("nightly drift check", () => {
     });
 
     it("refreshes and expects no changes on dev and prod, so drift fails the job", () => {
-        expect(checks.map((s) => s.with!["stack-name"]).sort()).toEqual(["dev", "prod"]);
-        for (const s of checks) expect(s.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true });
+        expect(checks.map((s) => s.stack).sort()).toEqual(["dev", "prod"]);
+        for (const s of checks) expect(s.action).toBe("drift");
+        const text = fs.readFileSync(path.join(ROOT, "scripts", "ci", "stack.sh"), "utf8");
+        expect(text).toMatch(/drift\)\n\s*pulumi preview "\$\{common\[@\]\}" --refresh --expect-no-changes/);
     });
 
     it("a failure opens or updates a `drift` issue", () => {
@@ -231,7 +259,7 @@ describe("every workflow", () => {
 
     it.each(allJobs.map((j) => [`${j.file} ${j.name}`, j] as const))("%s: least privilege", (_n, { job }) => {
         const p = perms(job);
-        const comments = job.steps.some((s) => s.with?.["comment-on-pr"] === true);
+        const comments = job.steps.some((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
         const usesAws = awsSteps(job).length > 0;
         expect(p["pull-requests"] === "write", "pull-requests: write only where commenting").toBe(comments);
         expect(p["id-token"] === "write", "id-token: write only with OIDC").toBe(usesAws);

@@ -1,27 +1,32 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import { changed, lastChanges, pulumi, pulumiOk, previewChanges, run, stackOutputs } from "../../scripts/lib/cli";
+import { gitDirty, makeCheckout } from "../../scripts/lib/checkout";
+import { alive, freePort, listening, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
 import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
 import { runSdkClient } from "./support/sdk";
-import { alive, copyModule, tempStack, freePort, listening, SHARED_WASM_TARGET, tempWorkspace, type TempWorkspace } from "../../scripts/lib/workspace";
 
 /**
- * The dev stack, brought up for real: Pulumi engine (Automation API), our shell provider, a real
- * SpacetimeDB 1.2 server, a real wasm build of a copy of the module, Caddy with its own CA.
- * The steps share one stack and run in order.
+ * The dev stack as a user brings it up: `bash scripts/dev.sh` (the README's main command) and then
+ * the plain `pulumi` CLI, in a checkout of this project with its own file backend and ports — the
+ * Node language host runs infra/index.ts, our policy pack runs on every preview and up, a real
+ * SpacetimeDB 1.2 server, a real wasm build, Caddy with its own CA. Steps share the stack, in order.
  */
-const STACK = "e2e";
-let ws: TempWorkspace;
-let stack: Stack;
-let moduleDir: string;
+const STACK = "dev";
+let tmp: string;
+let checkout: string;
+let stateDir: string;
+let env: Record<string, string>;
 let serverPort: number;
 let tlsPort: number;
 let atlas: AtlasOutput;
 let token: string;
 let serverUrl: string;
+let ca: string;
 
 const PROBE_V1 = `
 #[spacetimedb::table(name = e2e_probe, public)]
@@ -45,55 +50,77 @@ const PROBE_BREAKING = PROBE_V1.replace("pub note: String,", "pub note: String,\
 );
 
 let originalLib: string;
-const setProbe = (source: string) => fs.writeFileSync(path.join(moduleDir, "src", "lib.rs"), originalLib + source);
+const libRs = () => path.join(checkout, "module", "src", "lib.rs");
+const setProbe = (source: string) => fs.writeFileSync(libRs(), originalLib + source);
 
-async function up(): Promise<UpResult> {
-    const res = await stack.up({ onOutput: (s) => process.stderr.write(s) });
-    atlas = atlasOutputSchema.parse(res.outputs.atlas!.value);
-    token = res.outputs.deployerToken!.value as string;
-    return res;
+const echo = (s: string) => process.stderr.write(s);
+const cli = (args: string[]) => pulumiOk(args, { cwd: checkout, env, echo });
+const pack = () => ["--policy-pack", path.join(checkout, "policy", "pack")];
+
+/** `pulumi up -s dev --yes --policy-pack …`, then the outputs as Atlas and admin tooling read them. */
+async function up(): Promise<Record<string, number>> {
+    const r = await cli(["up", "-s", STACK, "--yes", ...pack()]);
+    expect(r.stdout).toContain("inner-universe@v0.1.0");
+    await readOutputs();
+    return lastChanges(STACK, { cwd: checkout, env });
 }
 
-const changed = (res: UpResult) =>
-    Object.entries(res.summary.resourceChanges ?? {})
-        .filter(([op, n]) => op !== "same" && (n ?? 0) > 0)
-        .map(([op]) => op);
+async function readOutputs(): Promise<void> {
+    const outputs = await stackOutputs(STACK, { cwd: checkout, env, showSecrets: true });
+    atlas = atlasOutputSchema.parse(outputs.atlas);
+    token = outputs.deployerToken as string;
+    ca = path.resolve(checkout, atlas.tls.caCertPath!);
+}
 
-const pidFile = () => path.join(ws.stateDir, STACK, "stdb.pid");
-const caddyPidFile = () => path.join(ws.stateDir, STACK, "caddy.pid");
+const pidFile = () => path.join(stateDir, STACK, "stdb.pid");
+const caddyPidFile = () => path.join(stateDir, STACK, "caddy.pid");
 const readPid = (f: string) => Number(fs.readFileSync(f, "utf8").trim());
+const stateFile = () => path.join(tmp, "backend", ".pulumi", "stacks", "inner-universe", `${STACK}.json`);
 
 beforeAll(async () => {
-    ws = tempWorkspace("dev");
-    moduleDir = copyModule(path.join(ws.dir, "module"));
-    originalLib = fs.readFileSync(path.join(moduleDir, "src", "lib.rs"), "utf8");
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-dev-"));
+    stateDir = path.join(tmp, "state");
     serverPort = await freePort();
     tlsPort = await freePort();
     serverUrl = `http://127.0.0.1:${serverPort}`;
-    stack = await tempStack(ws, STACK, {
-        runtime: "local",
-        spacetimedb: { port: serverPort, ready_timeout_s: 120 },
-        tls: { port: tlsPort },
-        local: { state_dir: ws.stateDir },
-        module: { dir: moduleDir, target_dir: SHARED_WASM_TARGET },
-        protect: { data: false, delete_data_on_destroy: true },
+    checkout = makeCheckout(path.join(tmp, "checkout"), {
+        devConfig: {
+            spacetimedb: { port: serverPort, ready_timeout_s: 120 },
+            tls: { port: tlsPort },
+            local: { state_dir: stateDir },
+            module: { target_dir: SHARED_WASM_TARGET },
+            protect: { data: false, delete_data_on_destroy: true },
+        },
     });
+    originalLib = fs.readFileSync(libRs(), "utf8");
+    fs.mkdirSync(path.join(tmp, "backend"));
+    fs.writeFileSync(path.join(tmp, "passphrase"), "e2e-dev-passphrase", { mode: 0o600 });
+    env = { PULUMI_BACKEND_URL: `file://${path.join(tmp, "backend")}`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(tmp, "passphrase") };
 });
 
 afterAll(async () => {
     // Whatever happened above, leave no process behind.
     try {
-        await stack?.destroy();
-        await stack?.workspace.removeStack(STACK);
+        await pulumi(["destroy", "-s", STACK, "--yes"], { cwd: checkout, env, echo });
     } finally {
-        ws?.cleanup();
+        fs.rmSync(tmp, { recursive: true, force: true });
     }
 });
 
 describe("dev stack on the real engine", () => {
-    it("a fresh up succeeds, the outputs satisfy the contract, /v1/ping answers through TLS", async () => {
-        const res = await up();
-        expect(changed(res)).toEqual(["create"]);
+    it("`bash scripts/dev.sh` creates the stack through the CLI and leaves the git tree clean", async () => {
+        const r = await run("bash", ["scripts/dev.sh", "up"], { cwd: checkout, env, echo });
+        expect(r.code).toBe(0);
+        // What ran is the CLI with the Node language host and our policy pack, not an inline program.
+        expect(r.stdout).toMatch(/Policies:[\s\S]*inner-universe@v0\.1\.0/);
+        expect(r.stdout).toContain("atlas outputs:");
+        expect(changed(await lastChanges(STACK, { cwd: checkout, env }))).toEqual(["create"]);
+        // No salt, secret or stack file written into committed files.
+        expect(gitDirty(checkout)).toBe("");
+        await readOutputs();
+    });
+
+    it("the outputs satisfy the contract, /v1/ping answers through TLS, state names no checkout path", async () => {
         expect(atlas).toMatchObject({
             runtime: "local",
             stack: STACK,
@@ -103,13 +130,12 @@ describe("dev stack on the real engine", () => {
             server: { version: "1.2.0" },
         });
         expect(JSON.stringify(atlas)).not.toContain(token);
-        // The token exists in state only encrypted (mint output, publish/settings/readiness inputs).
-        // Read the backend's file itself: the Automation API's exportStack decrypts secrets.
-        const stateFile = path.join(ws.backendUrl.replace("file://", ""), ".pulumi", "stacks", "inner-universe", `${STACK}.json`);
-        const state = fs.readFileSync(stateFile, "utf8");
+        // The token exists in state only encrypted. Read the backend's file itself.
+        const state = fs.readFileSync(stateFile(), "utf8");
         expect(state).not.toContain(token.split(".")[1]);
-        expect(state.match(/"ciphertext"/g)?.length ?? 0).toBeGreaterThanOrEqual(4);
-        const ca = atlas.tls.caCertPath!;
+        expect(state.match(/"ciphertext"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+        // Any checkout can manage the stack: nothing in state names this one.
+        expect(state).not.toContain(checkout);
         expect(fs.readFileSync(ca, "utf8")).toContain("BEGIN CERTIFICATE");
         expect((await request("GET", `${atlas.http.url}/v1/ping`, { ca })).status).toBe(200);
         // Without the stack's CA the certificate is not trusted: TLS is real, not a pass-through.
@@ -117,7 +143,6 @@ describe("dev stack on the real engine", () => {
     });
 
     it("the proxy enforces the public route matrix", async () => {
-        const ca = atlas.tls.caCertPath!;
         const via = (m: string, p: string, o: { token?: string; body?: string } = {}) => request(m, `${atlas.http.url}${p}`, { ca, ...o });
         expect((await via("GET", "/v1/metrics")).status).toBe(404);
         expect((await via("GET", "/internal/database")).status).toBe(404);
@@ -148,7 +173,7 @@ describe("dev stack on the real engine", () => {
             call: "set_config",
             args: ["e2e_sdk", "written-through-the-sdk"],
             read: "config",
-            caCert: atlas.tls.caCertPath!,
+            caCert: ca,
             schemaUri: serverUrl,
         });
         expect(out.status).toBe("committed");
@@ -157,14 +182,14 @@ describe("dev stack on the real engine", () => {
     });
 
     it("a non-admin identity is refused by admin reducers; nothing changes", async () => {
-        const stranger = await mintIdentity(atlas.http.url, atlas.tls.caCertPath!);
+        const stranger = await mintIdentity(atlas.http.url, ca);
         const viaSdk = await runSdkClient({
             uri: atlas.ws.url,
             db: "inner-universe",
             token: stranger.token,
             call: "set_config",
             args: ["e2e_marker", "overwritten"],
-            caCert: atlas.tls.caCertPath!,
+            caCert: ca,
             schemaUri: serverUrl,
         });
         expect(viaSdk.status).toBe("failed");
@@ -175,12 +200,13 @@ describe("dev stack on the real engine", () => {
         expect(JSON.stringify(marker)).toContain("kept-across-publishes");
     });
 
-    it("a second up changes nothing and neither rebuilds nor republishes", async () => {
-        const artifact = path.join(ws.stateDir, "artifacts");
+    it("a second `pulumi up` changes nothing and neither rebuilds nor republishes; refresh finds nothing", async () => {
+        const artifact = path.join(stateDir, "artifacts");
         const before = fs.readdirSync(artifact).map((f) => fs.statSync(path.join(artifact, f)).mtimeMs);
         const pid = readPid(pidFile());
-        const res = await up();
-        expect(changed(res)).toEqual([]);
+        expect(changed(await up())).toEqual([]);
+        await cli(["refresh", "-s", STACK, "--yes"]);
+        expect(changed(await lastChanges(STACK, { cwd: checkout, env }))).toEqual([]);
         expect(fs.readdirSync(artifact).map((f) => fs.statSync(path.join(artifact, f)).mtimeMs)).toEqual(before);
         expect(readPid(pidFile())).toBe(pid);
     });
@@ -194,8 +220,8 @@ describe("dev stack on the real engine", () => {
         expect(atlas.module.sha256).not.toBe(oldSha);
         expect(readPid(pidFile())).toBe(pid);
         expect(atlas.deployer.identity).toBe(identity);
-        expect(res.summary.resourceChanges?.replace ?? 0).toBeGreaterThanOrEqual(2);
-        expect(res.summary.resourceChanges?.create ?? 0).toBe(0);
+        expect(res.replace ?? 0).toBeGreaterThanOrEqual(2);
+        expect(res.create ?? 0).toBe(0);
         const marker = await sqlRows(serverUrl, "inner-universe", "SELECT * FROM config WHERE key = 'e2e_marker'", token);
         expect(JSON.stringify(marker)).toContain("kept-across-publishes");
         expect((await callReducer(serverUrl, "inner-universe", "e2e_probe_put", [1, "from-v1"], token)).status).toBe(200);
@@ -204,15 +230,17 @@ describe("dev stack on the real engine", () => {
     it("a module that fails to publish fails the up, and the previous module keeps serving", async () => {
         const servingSha = atlas.module.sha256;
         setProbe(PROBE_BREAKING);
-        await expect(stack.up({ onOutput: (s) => process.stderr.write(s) })).rejects.toThrow(/publish of inner-universe failed|update rejected/i);
-        const outputs = await stack.outputs();
-        expect((outputs.atlas!.value as AtlasOutput).module.sha256).toBe(servingSha);
+        const failed = await pulumi(["up", "-s", STACK, "--yes", ...pack()], { cwd: checkout, env, echo });
+        expect(failed.code).not.toBe(0);
+        expect(failed.stdout + failed.stderr).toMatch(/publish of inner-universe failed|update rejected/i);
+        const outputs = await stackOutputs(STACK, { cwd: checkout, env });
+        expect((outputs.atlas as AtlasOutput).module.sha256).toBe(servingSha);
         expect((await callReducer(serverUrl, "inner-universe", "e2e_probe_put", [2, "still-v1"], token)).status).toBe(200);
         expect(await sqlRows(serverUrl, "inner-universe", "SELECT * FROM e2e_probe", token)).toHaveLength(2);
         setProbe(PROBE_V1);
         const res = await up();
         expect(atlas.module.sha256).toBe(servingSha);
-        expect(res.summary.resourceChanges?.replace ?? 0).toBeLessThanOrEqual(1);
+        expect(res.replace ?? 0).toBeLessThanOrEqual(1);
     });
 
     it("kill -9 of the server is drift: preview shows it, up brings the server back with data intact", async () => {
@@ -220,29 +248,28 @@ describe("dev stack on the real engine", () => {
         const identityBefore = atlas.deployer.identity;
         process.kill(pid, "SIGKILL");
         await waitFor(() => !alive(pid));
-        const preview = await stack.preview();
-        expect(preview.changeSummary.update ?? 0).toBeGreaterThanOrEqual(1);
-        expect(preview.changeSummary.replace ?? 0).toBe(0);
+        const preview = previewChanges((await cli(["preview", "-s", STACK, "--json", ...pack()])).stdout);
+        expect(preview.update ?? 0).toBeGreaterThanOrEqual(1);
+        expect(preview.replace ?? 0).toBe(0);
         await up();
         expect(atlas.deployer.identity).toBe(identityBefore);
         const newPid = readPid(pidFile());
         expect(newPid).not.toBe(pid);
         expect(alive(newPid)).toBe(true);
         expect(await sqlRows(serverUrl, "inner-universe", "SELECT * FROM e2e_probe", token)).toHaveLength(2);
-        expect((await request("GET", `${atlas.http.url}/v1/ping`, { ca: atlas.tls.caCertPath! })).status).toBe(200);
-        const settled = await up();
-        expect(changed(settled)).toEqual([]);
+        expect((await request("GET", `${atlas.http.url}/v1/ping`, { ca })).status).toBe(200);
+        expect(changed(await up())).toEqual([]);
     });
 
     it("destroy leaves no process, no listening port and no data directory", async () => {
         const pids = [readPid(pidFile()), readPid(caddyPidFile())];
-        await stack.destroy({ onOutput: (s) => process.stderr.write(s) });
+        await cli(["destroy", "-s", STACK, "--yes"]);
         await waitFor(() => pids.every((p) => !alive(p)));
         expect(await listening(serverPort)).toBe(false);
         expect(await listening(tlsPort)).toBe(false);
-        expect(fs.existsSync(path.join(ws.stateDir, STACK))).toBe(false);
-        const deployment = await stack.exportStack();
-        expect(deployment.deployment.resources ?? []).toHaveLength(0);
+        expect(fs.existsSync(path.join(stateDir, STACK))).toBe(false);
+        const exported = JSON.parse((await cli(["stack", "export", "-s", STACK])).stdout) as { deployment: { resources?: unknown[] } };
+        expect(exported.deployment.resources ?? []).toHaveLength(0);
         expect(spawnSync("pgrep", ["-f", `127.0.0.1:${serverPort}`], { encoding: "utf8" }).stdout.trim()).toBe("");
     });
 });

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { copyModule, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { copyModule } from "../support/module";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 // Node's global WebAssembly; its types live in lib.dom, which this project does not load.

@@ -63,18 +63,18 @@ describe("dev stack resource graph", () => {
         const build = shell("inner-universe-module-wasm");
         expect(build.inputs.triggers).toHaveLength(1);
         expect(build.inputs.triggers[0]).toMatch(/^[0-9a-f]{64}$/);
-        expect(build.inputs.environment.IU_ARTIFACT).toBe(path.join(ROOT, ".iu", "artifacts", `${build.inputs.triggers[0]}.wasm`));
+        expect(build.inputs.environment.IU_ARTIFACT).toBe(path.join(".iu", "artifacts", `${build.inputs.triggers[0]}.wasm`));
         expect(build.inputs.check).toContain(build.inputs.environment.IU_ARTIFACT);
     });
 
     it("keeps the server root (data and keys) in its own resource that only a destroy may delete", () => {
         const state = shell("inner-universe-server-state");
         expect(state.inputs.environment).toEqual({
-            IU_DIR: path.join(ROOT, ".iu", "dev", "stdb"),
+            IU_DIR: path.join(".iu", "dev", "stdb"),
             IU_PRIVATE_SUBDIRS: "config data",
             IU_DELETE_DATA: "0",
         });
-        expect(state.inputs.triggers).toEqual([path.join(ROOT, ".iu", "dev", "stdb")]);
+        expect(state.inputs.triggers).toEqual([path.join(".iu", "dev", "stdb")]);
         expect(state.inputs.check).toBeUndefined();
         expect(shell("inner-universe-server-process").options.dependencies).toEqual(["inner-universe-server-state"]);
         expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_DATA).toBeUndefined();
@@ -84,7 +84,7 @@ describe("dev stack resource graph", () => {
         const server = shell("inner-universe-server-process");
         expect(server.inputs.environment).toMatchObject({
             IU_LISTEN: "127.0.0.1:3000",
-            IU_ROOT_DIR: path.join(ROOT, ".iu", "dev", "stdb"),
+            IU_ROOT_DIR: path.join(".iu", "dev", "stdb"),
             IU_SERVER_VERSION: "1.2.0",
             IU_IN_MEMORY: "0",
         });
@@ -115,7 +115,7 @@ describe("dev stack resource graph", () => {
         const mint = shell("inner-universe-deployer-mint");
         expect(mint.options.additionalSecretOutputs).toEqual(["stdout"]);
         // Bound to the server's signing keys (its root dir), not to its address.
-        expect(mint.inputs.triggers).toEqual([`local:${path.join(ROOT, ".iu", "dev", "stdb")}`]);
+        expect(mint.inputs.triggers).toEqual([`local:${path.join(".iu", "dev", "stdb")}`]);
         expect(mint.options.ignoreChanges).toEqual(["environment"]);
     });
 

@@ -4,6 +4,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import {
     allPolicies,
+    loopbackServers,
     alarmsHaveActions,
     encryptedVolumes,
     gp3Volumes,
@@ -21,6 +22,8 @@ import { SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
 const r = (type: string, inputs: Record<string, any>, options?: CapturedResource["options"]): CapturedResource => ({ type, name: "r", inputs, ...(options ? { options } : {}) });
 const VOLUME = "aws:ebs/volume:Volume";
 const INSTANCE = "aws:ec2/instance:Instance";
+const SHELL = "pulumi-nodejs:dynamic/inner-universe:LocalShell";
+const CONTAINER = "docker:index/container:Container";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const SG = "aws:ec2/securityGroup:SecurityGroup";
@@ -60,6 +63,9 @@ const cases: [ResourceValidationPolicy, CapturedResource, CapturedResource, stri
     [noSecretsInUserData, r(INSTANCE, goodInstance), r(INSTANCE, { ...goodInstance, userData: "-----BEGIN EC PRIVATE KEY-----\nMHc..." }), "a private key"],
     [noSecretsInUserData, r(INSTANCE, goodInstance), r(INSTANCE, { userDataBase64: b64("DB_PASSWORD=hunter2hunter2") }), "a password/secret/token assignment"],
     [noSecretsInUserData, r(LT, { userData: b64("#!/bin/bash\necho ok") }), r(LT, { userData: b64("GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789") }), "user data contains"],
+    [loopbackServers, r(SHELL, { environment: { IU_LISTEN: "127.0.0.1:3000" } }), r(SHELL, { environment: { IU_LISTEN: "0.0.0.0:3000" } }), "the local server listens on 0.0.0.0"],
+    [loopbackServers, r(SHELL, { environment: { IU_LISTEN: "[::1]:3000" } }), r(SHELL, { environment: { IU_LISTEN: "10.1.2.3:3000" } }), "set inner-universe:spacetimedb.address to 127.0.0.1"],
+    [loopbackServers, r(CONTAINER, { ports: [{ internal: 3000, external: 3100, ip: "127.0.0.1" }] }), r(CONTAINER, { ports: [{ internal: 3000, external: 3100 }] }), "publishes port 3100 on every interface"],
 ];
 
 describe("each policy has a passing and a failing case", () => {

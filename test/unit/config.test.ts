@@ -20,13 +20,14 @@ describe("valid stack files load", () => {
         const cfg = parse(stackFileConfig("dev"));
         expect(cfg.runtime).toBe("local");
         expect(cfg.spacetimedb).toMatchObject({ address: "127.0.0.1", port: 3000, version: "1.2.0", database: "inner-universe" });
-        expect(cfg.spacetimedb.root_dir).toBe("/repo/.iu/dev/stdb");
+        // Project-relative, as the config wrote it: state must not name the checkout.
+        expect(cfg.spacetimedb.root_dir).toBe(".iu/dev/stdb");
         expect(cfg.spacetimedb.publish.delete_data).toBe("never");
         expect(cfg.tls).toMatchObject({ enabled: true, mode: "internal", port: 8443, expose_call: false, expose_sql: false });
         expect(cfg.server).toEqual({ max_connections: 100, timeout_ms: 30000, cache_size_mb: 512, auth_required: true });
         expect(cfg.feature_flags.enable_distribution).toBe(false);
         expect(cfg.environment).toBe("dev");
-        expect(cfg.stackDir).toBe("/repo/.iu/dev");
+        expect(cfg.stackDir).toBe(".iu/dev");
     });
 
     it("test: docker runtime with a local image and a busybox health check", () => {

@@ -79,7 +79,9 @@ export class FakeWorld {
 
     private stack(args: OpenArgs): StackHandle {
         const m = this.misbehave;
-        const stackDir = path.join(path.dirname(args.workDir), "state", args.stack);
+        // Where the stack's config puts local state (the runner's temp state dir).
+        const stateDir = (args.config?.local as { state_dir?: string } | undefined)?.state_dir ?? path.join(args.workDir, "no-state");
+        const stackDir = path.join(stateDir, args.stack);
         const ports = args.config ? [(args.config.spacetimedb as { port: number }).port, (args.config.tls as { port: number }).port] : [];
         let destroyFailures = m.destroyFailures ?? 0;
         return {

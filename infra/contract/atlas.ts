@@ -29,7 +29,10 @@ export const atlasOutputSchema = z
         server: z.strictObject({ version: z.string().regex(/^\d+\.\d+\.\d+$/) }),
         tls: z.strictObject({
             enabled: z.boolean(),
-            /** PEM file of the private CA that signed the endpoint (internal TLS only). */
+            /**
+             * PEM file of the private CA that signed the endpoint (internal TLS only). Relative paths
+             * are relative to the project directory (a relative local.state_dir keeps it so).
+             */
             caCertPath: z.string().min(1).optional(),
         }),
         deployer: z.strictObject({ identity: z.string().regex(/^[0-9a-f]{64}$/) }),

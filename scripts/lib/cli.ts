@@ -68,3 +68,11 @@ export async function stackOutputs(stack: string, opts: CliOptions & { showSecre
     const r = await pulumiOk(["stack", "output", "-s", stack, "--json", ...(opts.showSecrets ? ["--show-secrets"] : [])], opts);
     return JSON.parse(r.stdout) as Record<string, unknown>;
 }
+
+/**
+ * Whether the CLI's output reports our policy pack as having run: `✅ inner-universe@v0.1.0` in the
+ * interactive summary, a `Policy Packs run:` table row under --non-interactive.
+ */
+export function policyPackRan(output: string): boolean {
+    return /inner-universe@v0\.1\.0/.test(output) || /Policy Packs run:[\s\S]*inner-universe\|local\|\S*policy\/pack\s+0\.1\.0/.test(output);
+}

@@ -3,6 +3,7 @@
 #   proxy-ctl.sh start|stop|status
 # Environment: IU_CADDY_BIN IU_PROXY_DIR IU_CADDYFILE_B64 (rendered Caddyfile, base64)
 #              IU_HTTPS_URL (https://127.0.0.1:PORT) IU_READY_TIMEOUT
+#              IU_CA_CERT (where Caddy writes its root certificate; tlsProxy.ts derives it)
 # Caddy keeps its internal CA under IU_PROXY_DIR, so each stack has its own root certificate.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,12 +12,12 @@ source "$here/lib/daemon.sh"
 
 dir=$(realpath -m "${IU_PROXY_DIR:?IU_PROXY_DIR is required}")
 url=${IU_HTTPS_URL:?IU_HTTPS_URL is required}
-bin=${IU_CADDY_BIN:-caddy}
+bin=${IU_CADDY_BIN:?IU_CADDY_BIN is required}
 pidfile="$dir.pid"
 logfile="$dir/caddy.log"
-cafile="$dir/data/caddy/pki/authorities/local/root.crt"
-# What the step reports (and so what state holds): the path as configured, not this checkout's.
-ca_reported="$IU_PROXY_DIR/data/caddy/pki/authorities/local/root.crt"
+# What the step reports (and so what state holds) is the path as configured, not this checkout's.
+ca_reported=${IU_CA_CERT:?IU_CA_CERT is required}
+cafile=$(realpath -m "$ca_reported")
 export XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" HOME="$dir"
 
 start() {
@@ -36,7 +37,7 @@ start() {
     daemon_start "$pidfile" "$logfile" "$bin" run --adapter caddyfile --config "$caddyfile"
     echo "$bin" >"$dir.bin"
     # The CA appears when Caddy issues its first certificate; wait for it, then for the route.
-    local deadline=$((SECONDS + ${IU_READY_TIMEOUT:-60}))
+    local deadline=$((SECONDS + ${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}))
     until [[ -s $cafile ]]; do
         daemon_alive "$pidfile" caddy || { tail -n 30 "$logfile" >&2; exit 1; }
         ((SECONDS < deadline)) || { echo "caddy created no CA within the timeout" >&2; exit 1; }

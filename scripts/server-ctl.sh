@@ -13,7 +13,7 @@ source "$here/lib/daemon.sh"
 # Relative to the project root (where the engine runs steps); the process gets absolute paths.
 root=$(realpath -m "${IU_ROOT_DIR:?IU_ROOT_DIR is required}")
 listen=${IU_LISTEN:?IU_LISTEN is required}
-bin=${IU_SERVER_BIN:-spacetimedb-standalone}
+bin=${IU_SERVER_BIN:?IU_SERVER_BIN is required}
 pidfile="$root.pid"
 logfile="$root.log"
 fpfile="$root.fingerprint"
@@ -22,9 +22,9 @@ name=$(basename "$bin")
 start() {
     local args=(start --data-dir "$root/data" --jwt-pub-key-path "$root/config/id_ecdsa.pub"
         --jwt-priv-key-path "$root/config/id_ecdsa" --listen-addr "$listen")
-    [[ ${IU_IN_MEMORY:-0} == 1 ]] && args+=(--in-memory)
+    [[ ${IU_IN_MEMORY:?IU_IN_MEMORY is required} == 1 ]] && args+=(--in-memory)
     # What the process runs with; a running server with another fingerprint is restarted.
-    local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:-info}"
+    local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required}"
     if daemon_alive "$pidfile" "$name" && [[ -f $fpfile && $(<"$fpfile") == "$fingerprint" ]] &&
         curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
         echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":false}"
@@ -38,9 +38,9 @@ start() {
     stop
     mkdir -p "$root/data" "$root/config"
     chmod 700 "$root/config"
-    RUST_LOG=${IU_LOG_LEVEL:-info} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
+    RUST_LOG=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
     echo "$fingerprint" >"$fpfile"
-    wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:-60}" "$pidfile" "$name" "$logfile"
+    wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}" "$pidfile" "$name" "$logfile"
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The directory a local process keeps its state in (server root with data and JWT keys; the
 # proxy's CA). Its own resource, so replacing the process never touches it; it is removed only
-# when the stack is destroyed and IU_DELETE_DATA=1.
-#   state-dir.sh create|delete     Environment: IU_DIR IU_PRIVATE_SUBDIRS (space-separated) IU_DELETE_DATA
+# when the stack is destroyed and IU_DELETE_ON_DESTROY=1.
+#   state-dir.sh create|delete     Environment: IU_DIR IU_PRIVATE_SUBDIRS (space-separated) IU_DELETE_ON_DESTROY (0/1)
 set -euo pipefail
 dir=${IU_DIR:?IU_DIR is required}
 case ${1:-} in
@@ -15,7 +15,7 @@ create)
     printf '{"dir":"%s"}\n' "$dir"
     ;;
 delete)
-    if [[ ${IU_DELETE_DATA:-0} == 1 ]]; then
+    if [[ ${IU_DELETE_ON_DESTROY:?IU_DELETE_ON_DESTROY is required} == 1 ]]; then
         rm -rf "$dir" "$dir.log" "$dir.pid" "$dir.fingerprint" "$dir.bin"
         rmdir --ignore-fail-on-non-empty "$(dirname "$dir")" 2>/dev/null || true
     fi

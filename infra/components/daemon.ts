@@ -32,7 +32,7 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
             environment: {
                 IU_DIR: args.stateDir,
                 IU_PRIVATE_SUBDIRS: args.privateSubdirs.join(" "),
-                IU_DELETE_DATA: args.deleteStateOnDestroy ? "1" : "0",
+                IU_DELETE_ON_DESTROY: args.deleteStateOnDestroy ? "1" : "0",
             },
             triggers: [args.stateDir],
         },

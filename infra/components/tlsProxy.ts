@@ -34,6 +34,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         super("inner-universe:tls:LocalProxy", name, {}, opts);
         this.httpsUrl = `https://127.0.0.1:${args.httpsPort}`;
         this.wssUrl = `wss://127.0.0.1:${args.httpsPort}`;
+        // Where Caddy (XDG_DATA_HOME=<dir>/data) keeps its internal CA's root; proxy-ctl.sh is told, never guesses.
         this.caCertPath = path.join(args.dir, "data", "caddy", "pki", "authorities", "local", "root.crt");
         const caddyfile = renderCaddyfile({
             site: `${this.httpsUrl}, https://localhost:${args.httpsPort}`,
@@ -55,6 +56,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 IU_PROXY_DIR: args.dir,
                 IU_CADDYFILE_B64: Buffer.from(caddyfile).toString("base64"),
                 IU_HTTPS_URL: this.httpsUrl,
+                IU_CA_CERT: this.caCertPath,
                 IU_UPSTREAM_URL: args.upstreamReady,
                 IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
             },

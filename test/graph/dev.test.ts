@@ -72,12 +72,12 @@ describe("dev stack resource graph", () => {
         expect(state.inputs.environment).toEqual({
             IU_DIR: path.join(".iu", "dev", "stdb"),
             IU_PRIVATE_SUBDIRS: "config data",
-            IU_DELETE_DATA: "0",
+            IU_DELETE_ON_DESTROY: "0",
         });
         expect(state.inputs.triggers).toEqual([path.join(".iu", "dev", "stdb")]);
         expect(state.inputs.check).toBeUndefined();
         expect(shell("inner-universe-server-process").options.dependencies).toEqual(["inner-universe-server-state"]);
-        expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_DATA).toBeUndefined();
+        expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_ON_DESTROY).toBeUndefined();
     });
 
     it("runs the server on loopback with its whole root (data and keys) in the per-stack directory", () => {

@@ -51,6 +51,8 @@ beforeAll(async () => {
         IU_ROOT_DIR: path.join(dir, "stdb"),
         IU_LISTEN: `127.0.0.1:${port}`,
         IU_READY_TIMEOUT: "20",
+        IU_IN_MEMORY: "0",
+        IU_LOG_LEVEL: "info",
         IU_SIGNAL_LOG: path.join(dir, "signals"),
         IU_ARGS_LOG: path.join(dir, "args"),
     };

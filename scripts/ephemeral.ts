@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
+import { parseArgs } from "node:util";
 import { defaultBackendUrl, PROJECT_ROOT } from "./lib/engine";
 import { listStacks, readStackFile, realDeps } from "./lib/ephemeral-engine";
 import { formatLeaks } from "./lib/ephemeral-leaks";
@@ -25,11 +26,13 @@ const log = (line: string) => {
 };
 
 async function main(argv: string[]): Promise<number> {
-    const command = argv[0];
-    const flag = (name: string) => {
-        const i = argv.indexOf(`--${name}`);
-        return i >= 0 ? argv[i + 1] : undefined;
-    };
+    const { positionals, values } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { backend: { type: "string" }, report: { type: "string" }, from: { type: "string" }, label: { type: "string" }, stack: { type: "string" }, prefix: { type: "string" } },
+    });
+    const command = positionals[0];
+    const flag = (name: keyof typeof values) => values[name];
     const backendUrl = flag("backend") ?? defaultBackendUrl();
     const report = flag("report");
     const controller = new AbortController();

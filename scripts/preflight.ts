@@ -10,6 +10,7 @@ import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { PROJECT_ROOT, toolEnv } from "./lib/engine";
 import { readStackFile } from "./lib/ephemeral-engine";
 import {
@@ -36,17 +37,14 @@ import {
 import type { StackConfig } from "../infra/config";
 
 async function main(argv: string[]): Promise<number> {
-    const flag = (name: string) => {
-        const i = argv.indexOf(`--${name}`);
-        return i >= 0 ? argv[i + 1] : undefined;
-    };
-    const stack = flag("stack");
+    const { values } = parseArgs({ args: argv, options: { stack: { type: "string" }, "work-dir": { type: "string" }, json: { type: "boolean", default: false } } });
+    const stack = values.stack;
     if (!stack) {
         console.error("usage: npm run preflight -- --stack NAME [--work-dir DIR] [--json]");
         return 2;
     }
-    const workDir = path.resolve(flag("work-dir") ?? PROJECT_ROOT);
-    const json = argv.includes("--json");
+    const workDir = path.resolve(values["work-dir"] ?? PROJECT_ROOT);
+    const json = values.json!;
     const env = safeToolEnv();
 
     const file = await readStackFile(workDir, stack).catch((e: Error) => ({ missing: `cannot read Pulumi.${stack}.yaml through the Automation API: ${e.message}` }));

@@ -269,10 +269,6 @@ export function familyOf(instanceType: string): string {
     return instanceType.split(".")[0] ?? "";
 }
 
-export function archOf(instanceType: string): "x86_64" | "arm64" {
-    return INSTANCE_FAMILIES[familyOf(instanceType)] ?? "x86_64";
-}
-
 function arnRegion(arn: string): string {
     return arn.split(":")[3] ?? "";
 }

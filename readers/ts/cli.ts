@@ -7,23 +7,24 @@
  * Exit 0 with the atlas object on stdout; exit 1 with the reason on stderr; 2 on bad usage.
  */
 import * as fs from "node:fs";
+import { parseArgs } from "node:util";
 import { AtlasReadError, loadSchema, parseAtlas, readAtlasFromStack } from "./atlas-reader";
 
 function main(argv: string[]): number {
-    const flag = (name: string) => {
-        const i = argv.indexOf(`--${name}`);
-        return i >= 0 ? argv[i + 1] : undefined;
-    };
-    const schema = loadSchema(flag("schema"));
-    const stack = flag("stack");
-    const file = flag("file");
-    const stdin = argv.includes("-");
+    const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { schema: { type: "string" }, stack: { type: "string" }, file: { type: "string" }, cwd: { type: "string" } },
+    });
+    const schema = loadSchema(values.schema);
+    const { stack, file } = values;
+    const stdin = positionals.includes("-");
     if ([stack, file, stdin || undefined].filter(Boolean).length !== 1) {
         console.error("usage: atlas-reader (--stack NAME [--cwd DIR] | --file PATH | -) [--schema FILE]");
         return 2;
     }
     try {
-        const cwd = flag("cwd");
+        const cwd = values.cwd;
         const atlas = stack
             ? readAtlasFromStack({ stack, ...(cwd ? { cwd } : {}) }, schema)
             : parseAtlas(fs.readFileSync(file ?? 0, "utf8"), schema);

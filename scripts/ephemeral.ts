@@ -9,7 +9,6 @@
  * Exit 0 only when everything passed and nothing was left behind.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { defaultBackendUrl, PROJECT_ROOT } from "./lib/engine";
 import { listStacks, readStackFile, realDeps } from "./lib/ephemeral-engine";
@@ -73,13 +72,7 @@ async function main(argv: string[]): Promise<number> {
             log("usage: ephemeral down (--stack NAME | --prefix eph-… | --label pr-12) [--backend URL]");
             return 2;
         }
-        const work = fs.mkdtempSync(`${os.tmpdir()}/iu-ephemeral-ls-`);
-        let names: string[];
-        try {
-            names = stack ? [stack] : (await listStacks(backendUrl, work)).filter((n) => n.startsWith(prefix!) && isEphemeralStackName(n));
-        } finally {
-            fs.rmSync(work, { recursive: true, force: true });
-        }
+        const names = stack ? [stack] : (await listStacks(backendUrl, PROJECT_ROOT)).filter((n) => n.startsWith(prefix!) && isEphemeralStackName(n));
         log(`ephemeral: ${names.length ? `tearing down ${names.join(", ")}` : `no stacks match ${stack ?? prefix}`}`);
         const results = await downEphemeral(names, { backendUrl, log, onOutput }, realDeps());
         writeReport(report, results);

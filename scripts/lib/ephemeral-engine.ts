@@ -71,7 +71,7 @@ export function handleOf(stack: Stack): StackHandle {
     };
 }
 
-/** Stacks of this project in a backend. */
+/** Stacks of this project in a backend; workDir is the project directory (Pulumi.yaml). */
 export async function listStacks(backendUrl: string, workDir: string): Promise<string[]> {
     const ws = await LocalWorkspace.create({ workDir, envVars: toolEnv({ PULUMI_BACKEND_URL: backendUrl }), pulumiCommand: await pulumiCommand() });
     return (await ws.listStacks()).map((s) => s.name.split("/").pop()!);

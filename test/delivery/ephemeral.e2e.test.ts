@@ -50,12 +50,7 @@ async function expectGone(seen: Seen, root: string): Promise<void> {
     for (const port of seen.ports) expect(await portListening(port), `port ${port}`).toBe(false);
     expect(fs.existsSync(seen.stackDir), seen.stackDir).toBe(false);
     expect(fs.existsSync(root), root).toBe(false);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "iu-eph-e2e-ls-"));
-    try {
-        expect(await listStacks(backendUrl, work)).not.toContain(seen.stack);
-    } finally {
-        fs.rmSync(work, { recursive: true, force: true });
-    }
+    expect(await listStacks(backendUrl, PROJECT_ROOT)).not.toContain(seen.stack);
     expect(backendFiles(backendUrl, seen.stack)).toEqual([]);
 }
 
@@ -189,12 +184,7 @@ describe("ephemeral down (a pull request's leftovers on close)", () => {
     }
 
     async function stacks(): Promise<string[]> {
-        const work = fs.mkdtempSync(path.join(os.tmpdir(), "iu-eph-e2e-ls-"));
-        try {
-            return await listStacks(backendUrl, work);
-        } finally {
-            fs.rmSync(work, { recursive: true, force: true });
-        }
+        return listStacks(backendUrl, PROJECT_ROOT);
     }
 
     it("destroys and removes every stack of the label, and only those", { timeout: 10 * 60_000 }, async () => {

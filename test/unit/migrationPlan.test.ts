@@ -286,6 +286,22 @@ describe("plans between real builds of module/ (outcomes checked once against sp
         expect(plan.steps.map((s) => [s.kind, s.target, s.accepted])).toEqual([["table-removed", "table e2e_probe", false]]);
     });
 
+    it("making a table public, adding an index and a reducer: accepted (the server answered 200 op=updated)", async () => {
+        const plan = planMigration(await describeWasm(wasm("module.wasm.gz")), await describeWasm(wasm("module-accepted-changes.wasm.gz")));
+        expect(plan.steps.map((s) => [s.kind, s.target, s.accepted])).toEqual([
+            ["access-changed", "table admin", true],
+            ["index-added", "index metric_timestamp_idx_btree", true],
+            ["reducer-added", "reducer noop_probe", true],
+        ]);
+        expect(plan.accepted).toBe(true);
+    });
+
+    it("removing a table's schedule: refused (the server answered 'Removing schedules is not yet implemented')", async () => {
+        const plan = planMigration(await describeWasm(wasm("module.wasm.gz")), await describeWasm(wasm("module-remove-schedule.wasm.gz")));
+        expect(plan.steps.map((s) => [s.kind, s.target, s.accepted])).toEqual([["schedule-removed", "table metrics_schedule", false]]);
+        expect(publishDecision(plan, "on_conflict")).toBe("clear");
+    });
+
     it("first publish of the real module", async () => {
         const plan = planMigration(undefined, await describeWasm(wasm("module.wasm.gz")));
         expect(plan.newDatabase).toBe(true);

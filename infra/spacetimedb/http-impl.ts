@@ -1,0 +1,141 @@
+// One way to call the SpacetimeDB HTTP API from the deploy steps (the dynamic providers).
+//
+// Loaded by Pulumi's dynamic-provider process through Node's type stripping: erasable
+// TypeScript only, Node built-ins and the global fetch.
+//
+// Every failure names the method, the route, the status and (an excerpt of) the body; the
+// bearer token is sent in a header and never appears in a message.
+
+import * as fs from "node:fs";
+import * as https from "node:https";
+
+export interface ApiRequest {
+    method: "GET" | "POST" | "PUT";
+    /** Path and query, e.g. `/v1/database/x?clear=false`. */
+    route: string;
+    token?: string;
+    body?: string | Uint8Array;
+    contentType?: string;
+}
+
+export interface ApiResponse {
+    status: number;
+    body: string;
+}
+
+const MAX_BODY_IN_MESSAGE = 2000;
+
+/** An HTTP call that failed: no answer (`status` undefined) or an unexpected status. */
+export class ApiError extends Error {
+    readonly status: number | undefined;
+    readonly body: string;
+    constructor(message: string, status: number | undefined, body: string) {
+        super(message);
+        this.name = "ApiError";
+        this.status = status;
+        this.body = body;
+    }
+}
+
+/** Removes the token from text that is about to be shown, should a server ever echo it. */
+export function redact(text: string, token: string | undefined): string {
+    return token ? text.split(token).join("<token>") : text;
+}
+
+function excerpt(body: string): string {
+    const trimmed = body.trim();
+    if (trimmed === "") return "(empty body)";
+    return trimmed.length > MAX_BODY_IN_MESSAGE ? `${trimmed.slice(0, MAX_BODY_IN_MESSAGE)}… (${trimmed.length} chars)` : trimmed;
+}
+
+/** `PUT /v1/database/x?clear=false answered HTTP 400: <body>`. */
+export function describeAnswer(req: ApiRequest, res: ApiResponse): string {
+    return redact(`${req.method} ${req.route} answered HTTP ${res.status}: ${excerpt(res.body)}`, req.token);
+}
+
+export function joinUrl(baseUrl: string, route: string): string {
+    return `${baseUrl.replace(/\/+$/, "")}${route}`;
+}
+
+/** Sends one request; a network failure or timeout throws an ApiError without a status. */
+export async function send(baseUrl: string, req: ApiRequest, timeoutMs: number): Promise<ApiResponse> {
+    const headers: Record<string, string> = {};
+    if (req.token) headers["Authorization"] = `Bearer ${req.token}`;
+    if (req.contentType) headers["Content-Type"] = req.contentType;
+    let res: Response;
+    try {
+        res = await fetch(joinUrl(baseUrl, req.route), {
+            method: req.method,
+            headers,
+            ...(req.body !== undefined ? { body: req.body } : {}),
+            signal: AbortSignal.timeout(timeoutMs),
+        });
+    } catch (e) {
+        throw new ApiError(redact(`${req.method} ${req.route} on ${baseUrl} failed: ${causeOf(e)}`, req.token), undefined, "");
+    }
+    return { status: res.status, body: await res.text() };
+}
+
+/** Sends and insists on one of `ok` (default 200); anything else throws with the answer. */
+export async function sendExpecting(baseUrl: string, req: ApiRequest, timeoutMs: number, ok: number[] = [200]): Promise<ApiResponse> {
+    const res = await send(baseUrl, req, timeoutMs);
+    if (!ok.includes(res.status)) throw new ApiError(describeAnswer(req, res), res.status, res.body);
+    return res;
+}
+
+export function causeOf(e: unknown): string {
+    if (e instanceof Error) {
+        const cause = (e as Error & { cause?: unknown }).cause;
+        if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer (${e.message})`;
+        if (cause instanceof Error) return `${e.message}: ${cause.message}`;
+        return e.message;
+    }
+    return String(e);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export type Attempt<T> = { done: true; value: T } | { done: false; reason: string };
+
+/**
+ * Repeats `attempt` (once a second) until it is done or `timeoutSeconds` have passed; then
+ * throws `what` with the last reason. An ApiError thrown by an attempt counts as a reason.
+ */
+export async function retryUntil<T>(what: string, timeoutSeconds: number, attempt: () => Promise<Attempt<T>>, intervalMs = 1000): Promise<T> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+        let reason: string;
+        try {
+            const r = await attempt();
+            if (r.done) return r.value;
+            reason = r.reason;
+        } catch (e) {
+            if (!(e instanceof ApiError)) throw e;
+            reason = e.message;
+        }
+        if (Date.now() + intervalMs > deadline) throw new Error(`${what} within ${timeoutSeconds}s: ${reason}`);
+        await sleep(intervalMs);
+    }
+}
+
+/**
+ * GET of a public URL that may sit behind a private CA (the local Caddy's). The global fetch
+ * takes no CA, so this one call goes through node:https with `ca`. `caFile` is read relative
+ * to the working directory (the project root, where the engine starts providers).
+ */
+export function getWithCa(url: string, caFile: string | undefined, timeoutMs: number): Promise<ApiResponse> {
+    const u = new URL(url);
+    if (u.protocol !== "https:" || !caFile) return send(u.origin, { method: "GET", route: `${u.pathname}${u.search}` }, timeoutMs);
+    const ca = fs.readFileSync(caFile);
+    return new Promise((resolve, reject) => {
+        const req = https.get(u, { ca, timeout: timeoutMs }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            res.on("error", (e) => reject(new ApiError(`GET ${u.pathname} on ${u.origin} failed: ${causeOf(e)}`, undefined, "")));
+        });
+        req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on("error", (e) => reject(new ApiError(`GET ${u.pathname} on ${u.origin} failed: ${causeOf(e)}`, undefined, "")));
+    });
+}

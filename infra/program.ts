@@ -56,6 +56,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
         scope: endpoint.identityScope,
         ...(deployerToken ? { token: deployerToken } : {}),
         readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
+        timeoutMs: cfg.server.timeout_ms,
     });
 
     const publish = new ModulePublish(`${name}-publish`, {

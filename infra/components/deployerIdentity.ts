@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalShell } from "../providers/shell";
-import { script } from "./scripts";
+import { childUrn, Identity, LEGACY_SHELL_TYPE } from "../spacetimedb/identity";
+import { identityOfToken } from "../spacetimedb/protocol-impl";
+
+export { identityOfToken };
 
 export interface DeployerIdentityArgs {
     /** Server the identity is minted on. */
@@ -10,16 +12,18 @@ export interface DeployerIdentityArgs {
      * new scope mints a new identity; a new port or address keeps the old one.
      */
     scope: pulumi.Input<string>;
-    caCert?: pulumi.Input<string>;
     /** Supplied token (Pulumi secret); when absent, one is minted once per stack. */
     token?: pulumi.Output<string>;
     readyTimeoutSeconds: number;
+    /** Per request. */
+    timeoutMs: number;
 }
 
 /**
  * The identity that owns the database. SpacetimeDB gives ownership to whoever first publishes,
  * so a token minted per publish would lock every later runner out; this one lives in the
- * stack's state as a secret and is reused by every `up`, from any machine.
+ * stack's state as a secret and is reused by every `up`, from any machine. Refresh and every
+ * preview check that the server still accepts it (regenerated signing keys would not).
  */
 export class DeployerIdentity extends pulumi.ComponentResource {
     readonly token: pulumi.Output<string>;
@@ -31,43 +35,22 @@ export class DeployerIdentity extends pulumi.ComponentResource {
             this.token = pulumi.secret(args.token);
             this.identity = pulumi.unsecret(args.token.apply(identityOfToken));
         } else {
-            const mint = new LocalShell(
-                `${name}-mint`,
+            const mintName = `${name}-mint`;
+            const mint = new Identity(
+                mintName,
                 {
-                    create: script("identity.sh"),
-                    environment: {
-                        IU_SERVER_URL: args.serverUrl,
-                        IU_CA_CERT: args.caCert ?? "",
-                        IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
-                    },
-                    // Re-minting is never wanted while the keys live: the old identity owns the database.
-                    triggers: [args.scope],
+                    serverUrl: args.serverUrl,
+                    scope: args.scope,
+                    readyTimeoutSeconds: args.readyTimeoutSeconds,
+                    timeoutMs: args.timeoutMs,
+                    selfUrn: this.urn.apply((parent) => childUrn(parent, Identity.TYPE, mintName)),
                 },
-                { parent: this, additionalSecretOutputs: ["stdout"], ignoreChanges: ["environment"] },
+                // Formerly a LocalShell step (scripts/identity.sh): the alias keeps the identity that owns the database.
+                { parent: this, aliases: [{ type: LEGACY_SHELL_TYPE }] },
             );
-            const minted = mint.stdout.apply(parseMinted);
-            this.token = pulumi.secret(minted.token);
-            this.identity = pulumi.unsecret(minted.identity);
+            this.token = pulumi.secret(mint.token);
+            this.identity = pulumi.unsecret(mint.identity);
         }
         this.registerOutputs({ identity: this.identity });
     }
-}
-
-export function parseMinted(stdout: string): { identity: string; token: string } {
-    const parsed = JSON.parse(stdout) as { identity?: unknown; token?: unknown };
-    if (typeof parsed.identity !== "string" || typeof parsed.token !== "string") {
-        throw new Error("POST /v1/identity returned no identity/token pair");
-    }
-    return { identity: parsed.identity, token: parsed.token };
-}
-
-/** SpacetimeDB tokens are JWTs whose claims carry `hex_identity`. */
-export function identityOfToken(token: string): string {
-    const parts = token.split(".");
-    if (parts.length !== 3) throw new Error("inner-universe:deployer_token: expected a SpacetimeDB JWT (three dot-separated parts)");
-    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { hex_identity?: unknown };
-    if (typeof claims.hex_identity !== "string" || !/^[0-9a-f]{64}$/.test(claims.hex_identity)) {
-        throw new Error("inner-universe:deployer_token: the token carries no hex_identity claim; mint one with POST /v1/identity");
-    }
-    return claims.hex_identity;
 }

@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalShell } from "../providers/shell";
-import { script } from "./scripts";
+import { ReadinessProbe } from "../spacetimedb/readiness";
 
 export interface ReadinessArgs {
     serverUrl: pulumi.Input<string>;
-    caCert?: pulumi.Input<string>;
     /** Also ping the public (TLS) endpoint when set. */
     publicUrl?: pulumi.Input<string>;
+    /** Private CA of the public endpoint (the local Caddy's), relative to the project root. */
     publicCaCert?: pulumi.Input<string>;
     database: string;
     token: pulumi.Input<string>;
@@ -26,30 +25,21 @@ export class Readiness extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReadinessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:module:Readiness", name, {}, opts);
-        const probe = script("readiness.sh");
-        const check = new LocalShell(
+        const probe = new ReadinessProbe(
             `${name}-probe`,
             {
-                create: probe,
-                update: probe,
-                check: `IU_READY_TIMEOUT=5 ${probe}`,
-                checkFailure: "update",
-                environment: {
-                    IU_SERVER_URL: args.serverUrl,
-                    IU_CA_CERT: args.caCert ?? "",
-                    IU_PUBLIC_URL: args.publicUrl ?? "",
-                    IU_PUBLIC_CA_CERT: args.publicCaCert ?? "",
-                    IU_DATABASE: args.database,
-                    IU_READY_TIMEOUT: String(args.timeoutSeconds),
-                    IU_TIMEOUT_MS: String(args.timeoutMs),
-                },
-                secretEnvironment: { IU_TOKEN: args.token },
-                triggers: [args.revision],
-                timeoutSeconds: args.timeoutSeconds + 30,
+                serverUrl: args.serverUrl,
+                database: args.database,
+                token: args.token,
+                revision: args.revision,
+                ...(args.publicUrl ? { publicUrl: args.publicUrl } : {}),
+                ...(args.publicCaCert ? { publicCaCert: args.publicCaCert } : {}),
+                timeoutSeconds: args.timeoutSeconds,
+                timeoutMs: args.timeoutMs,
             },
-            { parent: this, ignoreChanges: ["secretEnvironment"] },
+            { parent: this },
         );
-        this.report = check.stdout;
+        this.report = probe.report;
         this.registerOutputs({ report: this.report });
     }
 }

@@ -4,8 +4,8 @@ import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
-import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
-import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, localSteps, WASM_SHA } from "../support/fakeSteps";
+import { byName, DATABASE_TYPE, IDENTITY_TYPE, installHarness, output, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE, type CapturedResource } from "../support/harness";
+import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, localSteps, PUBLISH_REVISION, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -21,11 +21,19 @@ beforeAll(async () => {
     await output(outputs.atlas);
 });
 
-const shell = (name: string) => {
+const ofType = (type: string) => (name: string) => {
     const r = byName(resources, name);
-    expect(r.type).toBe(SHELL_TYPE);
+    expect(r.type).toBe(type);
     return r;
 };
+const shell = ofType(SHELL_TYPE);
+const STEPS = {
+    mint: ["inner-universe-deployer-mint", IDENTITY_TYPE],
+    publish: ["inner-universe-publish-wasm", DATABASE_TYPE],
+    settings: ["inner-universe-publish-settings", SETTINGS_TYPE],
+    ready: ["inner-universe-ready-probe", READINESS_TYPE],
+} as const;
+const step = (which: keyof typeof STEPS) => ofType(STEPS[which][1])(STEPS[which][0]);
 
 describe("dev stack resource graph", () => {
     it("passes our policy pack (zero violations)", () => {
@@ -36,16 +44,14 @@ describe("dev stack resource graph", () => {
     it("is exactly build → server → TLS proxy → identity → publish (+settings) → readiness", () => {
         const names = resources.filter((r) => r.type === SHELL_TYPE).map((r) => r.name).sort();
         expect(names).toEqual([
-            "inner-universe-deployer-mint",
             "inner-universe-module-wasm",
-            "inner-universe-publish-settings",
-            "inner-universe-publish-wasm",
-            "inner-universe-ready-probe",
             "inner-universe-server-process",
             "inner-universe-server-state",
             "inner-universe-tls-process",
             "inner-universe-tls-state",
         ]);
+        const spacetime = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/spacetimedb:")).map((r) => [r.name, r.type]);
+        expect(spacetime.sort()).toEqual(Object.values(STEPS).map((s) => [...s]).sort());
         expect(resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("aws:"))).toBe(false);
     });
 
@@ -53,9 +59,10 @@ describe("dev stack resource graph", () => {
         expect(shell("inner-universe-module-wasm").options.parent).toBe("inner-universe-module");
         expect(shell("inner-universe-server-process").options.parent).toBe("inner-universe-server");
         expect(shell("inner-universe-tls-process").options.parent).toBe("inner-universe-tls");
-        expect(shell("inner-universe-deployer-mint").options.parent).toBe("inner-universe-deployer");
-        expect(shell("inner-universe-publish-wasm").options.parent).toBe("inner-universe-publish");
-        expect(shell("inner-universe-ready-probe").options.parent).toBe("inner-universe-ready");
+        expect(step("mint").options.parent).toBe("inner-universe-deployer");
+        expect(step("publish").options.parent).toBe("inner-universe-publish");
+        expect(step("settings").options.parent).toBe("inner-universe-publish");
+        expect(step("ready").options.parent).toBe("inner-universe-ready");
         expect(byName(resources, "inner-universe-module").type).toBe("inner-universe:module:Build");
     });
 
@@ -112,37 +119,53 @@ describe("dev stack resource graph", () => {
     });
 
     it("mints the deployer identity once and keeps the token secret", () => {
-        const mint = shell("inner-universe-deployer-mint");
-        expect(mint.options.additionalSecretOutputs).toEqual(["stdout"]);
+        const mint = step("mint");
+        expect(mint.options.additionalSecretOutputs).toEqual(["token"]);
         // Bound to the server's signing keys (its root dir), not to its address.
-        expect(mint.inputs.triggers).toEqual([`local:${path.join(".iu", "dev", "stdb")}`]);
-        expect(mint.options.ignoreChanges).toEqual(["environment"]);
+        expect(mint.inputs.scope).toBe(`local:${path.join(".iu", "dev", "stdb")}`);
+        expect(mint.inputs.serverUrl).toBe("http://127.0.0.1:3000");
+        expect(mint.inputs.selfUrn).toBe(
+            "urn:pulumi:dev::inner-universe::pulumi:pulumi:Stack$inner-universe:auth:DeployerIdentity$pulumi-nodejs:dynamic/spacetimedb:Identity::inner-universe-deployer-mint",
+        );
+        expect(mint.options.ignoreChanges).toEqual([]);
     });
 
-    it("publishes with the token as a secret, triggered by the wasm hash and the server address only", () => {
-        const publish = shell("inner-universe-publish-wasm");
-        expect(publish.secretInputs).toContain("secretEnvironment");
-        expect(publish.inputs.secretEnvironment.IU_TOKEN).toBe(FAKE_TOKEN);
-        expect(JSON.stringify(publish.inputs.environment)).not.toContain(FAKE_TOKEN);
-        expect(publish.inputs.triggers).toEqual([WASM_SHA, "http://127.0.0.1:3000", "inner-universe"]);
-        expect(publish.options.ignoreChanges).toEqual(["environment", "secretEnvironment"]);
-        expect(publish.inputs.environment.IU_DELETE_DATA).toBe("never");
+    it("publishes with the token as a secret input, never an output", () => {
+        const publish = step("publish");
+        expect(publish.secretInputs).toEqual(["token"]);
+        expect(publish.inputs.token).toBe(FAKE_TOKEN);
+        expect(publish.inputs).toMatchObject({ serverUrl: "http://127.0.0.1:3000", database: "inner-universe", wasmSha256: WASM_SHA, deleteData: "never" });
+        expect(path.isAbsolute(publish.inputs.wasmPath)).toBe(false);
+        expect(publish.options.ignoreChanges).toEqual([]);
     });
 
     it("syncs server_config and feature_flags into the module after each publish", () => {
-        const settings = shell("inner-universe-publish-settings");
-        const synced = JSON.parse(settings.inputs.environment.IU_SETTINGS_JSON);
+        const settings = step("settings");
+        const synced = JSON.parse(settings.inputs.settingsJson);
         expect(Object.keys(synced).sort()).toEqual(["feature_flags", "server_config"]);
         expect(synced.server_config.max_connections).toBe(100);
-        expect(settings.inputs.triggers[0]).toContain(DB_IDENTITY);
-        expect(settings.secretInputs).toContain("secretEnvironment");
+        expect(settings.inputs.publishRevision).toBe(PUBLISH_REVISION);
+        expect(settings.options.dependencies).toContain("inner-universe-publish-wasm");
+        expect(settings.secretInputs).toEqual(["token"]);
     });
 
-    it("checks readiness through the server and through TLS, re-probing on every preview", () => {
-        const ready = shell("inner-universe-ready-probe");
-        expect(ready.inputs.environment).toMatchObject({ IU_SERVER_URL: "http://127.0.0.1:3000", IU_PUBLIC_URL: "https://127.0.0.1:8443", IU_DATABASE: "inner-universe" });
-        expect(ready.inputs.environment.IU_PUBLIC_CA_CERT).toMatch(/caddy\/pki\/authorities\/local\/root\.crt$/);
-        expect(ready.inputs.check).toMatch(/^IU_READY_TIMEOUT=5 /);
+    it("checks readiness through the server and through TLS once settings are in", () => {
+        const ready = step("ready");
+        expect(ready.inputs).toMatchObject({ serverUrl: "http://127.0.0.1:3000", publicUrl: "https://127.0.0.1:8443", database: "inner-universe" });
+        expect(ready.inputs.publicCaCert).toMatch(/caddy\/pki\/authorities\/local\/root\.crt$/);
+        expect(path.isAbsolute(ready.inputs.publicCaCert)).toBe(false);
+        expect(ready.inputs.revision).toContain("+settings@");
+        expect(ready.secretInputs).toEqual(["token"]);
+    });
+
+    it("puts no absolute path and no plain token into the SpacetimeDB steps' inputs", () => {
+        for (const which of Object.keys(STEPS) as (keyof typeof STEPS)[]) {
+            const r = step(which);
+            const { token: _t, ...plain } = r.inputs;
+            const text = JSON.stringify(plain);
+            expect(text, r.name).not.toContain(ROOT);
+            expect(text, r.name).not.toContain(FAKE_TOKEN);
+        }
     });
 
     it("exports an atlas output that satisfies the contract and carries no secret", async () => {

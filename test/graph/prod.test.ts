@@ -29,17 +29,18 @@ const byName = (name: string) => {
 describe("prod stack program", () => {
     it("publishes and checks readiness through the TLS endpoint, never a loopback URL", () => {
         const publish = byName("inner-universe-publish-wasm");
-        expect(publish.inputs.environment.IU_SERVER_URL).toBe("https://db.inner-universe.example");
-        expect(publish.inputs.environment.IU_DELETE_DATA).toBe("never");
-        expect(byName("inner-universe-ready-probe").inputs.environment.IU_SERVER_URL).toBe("https://db.inner-universe.example");
+        expect(publish.type).toBe("pulumi-nodejs:dynamic/spacetimedb:Database");
+        expect(publish.inputs.serverUrl).toBe("https://db.inner-universe.example");
+        expect(publish.inputs.deleteData).toBe("never");
+        expect(byName("inner-universe-ready-probe").inputs.serverUrl).toBe("https://db.inner-universe.example");
         expect(resources.some((r) => r.name.endsWith("server-process") || r.type.startsWith("docker:"))).toBe(false);
     });
 
     it("binds the deployer identity to the data volume (where the signing keys live)", () => {
         const mint = byName("inner-universe-deployer-mint");
         const volume = resources.find((r) => r.type === "aws:ebs/volume:Volume")!;
-        expect(mint.inputs.triggers).toHaveLength(1);
-        expect(String(mint.inputs.triggers[0])).toMatch(/^vol-/);
+        expect(mint.type).toBe("pulumi-nodejs:dynamic/spacetimedb:Identity");
+        expect(String(mint.inputs.scope)).toMatch(/^vol-/);
         expect(volume).toBeDefined();
     });
 

@@ -3,7 +3,7 @@ import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
-import { byName, installHarness, output, SHELL_TYPE, type CapturedResource } from "../support/harness";
+import { byName, DATABASE_TYPE, installHarness, output, type CapturedResource } from "../support/harness";
 import { localSteps, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
@@ -68,9 +68,9 @@ describe("test stack (docker runtime) resource graph", () => {
 
     it("publishes and checks readiness against the container's loopback port", () => {
         const publish = byName(resources, "inner-universe-publish-wasm");
-        expect(publish.type).toBe(SHELL_TYPE);
-        expect(publish.inputs.environment.IU_SERVER_URL).toBe("http://127.0.0.1:3100");
-        expect(byName(resources, "inner-universe-ready-probe").inputs.environment.IU_PUBLIC_URL).toBe("");
+        expect(publish.type).toBe(DATABASE_TYPE);
+        expect(publish.inputs.serverUrl).toBe("http://127.0.0.1:3100");
+        expect(byName(resources, "inner-universe-ready-probe").inputs.publicUrl).toBeUndefined();
     });
 
     it("reports plain http/ws URLs to Atlas when TLS is off (loopback only)", async () => {

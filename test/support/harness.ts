@@ -33,6 +33,11 @@ export interface MockBehaviour {
 }
 
 export const SHELL_TYPE = "pulumi-nodejs:dynamic/inner-universe:LocalShell";
+/** The SpacetimeDB steps (infra/spacetimedb/*.ts): typed dynamic resources that call the HTTP API. */
+export const IDENTITY_TYPE = "pulumi-nodejs:dynamic/spacetimedb:Identity";
+export const DATABASE_TYPE = "pulumi-nodejs:dynamic/spacetimedb:Database";
+export const SETTINGS_TYPE = "pulumi-nodejs:dynamic/spacetimedb:ModuleSettings";
+export const READINESS_TYPE = "pulumi-nodejs:dynamic/spacetimedb:Readiness";
 
 /**
  * Pulumi mocks that record every resource. Options are read off the RegisterResource requests

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { identityOfToken, parseMinted } from "../../infra/components/deployerIdentity";
+import { identityOfToken } from "../../infra/components/deployerIdentity";
 import { parseBuildOutput } from "../../infra/components/moduleBuild";
-import { canonicalJson, parsePublishOutput } from "../../infra/components/modulePublish";
+import { canonicalJson } from "../../infra/spacetimedb/protocol-impl";
 import { hashTree } from "../../infra/lib/sourceHash";
 import { README, withReference } from "../../scripts/gen-config-docs";
 
@@ -42,14 +42,6 @@ describe("step output parsers", () => {
     it("reads the build's last line", () => {
         expect(parseBuildOutput(`noise\n{"wasm":"/a.wasm","sha256":"${"f".repeat(64)}","bytes":3}`)).toEqual({ wasm: "/a.wasm", sha256: "f".repeat(64), bytes: 3 });
         expect(() => parseBuildOutput('{"wasm":"/a.wasm"}')).toThrow(/no artifact line/);
-    });
-    it("reads the publish result", () => {
-        expect(parsePublishOutput(`{"databaseIdentity":"${"c".repeat(64)}","op":"created","sha256":"x"}`).op).toBe("created");
-        expect(() => parsePublishOutput('{"databaseIdentity":"nope"}')).toThrow(/unexpected result/);
-    });
-    it("reads a minted identity", () => {
-        expect(parseMinted('{"identity":"ab","token":"t"}')).toEqual({ identity: "ab", token: "t" });
-        expect(() => parseMinted('{"identity":"ab"}')).toThrow(/no identity\/token pair/);
     });
     it("derives the identity of a supplied token, or says what is wrong", () => {
         expect(identityOfToken(jwt({ hex_identity: "d".repeat(64) }))).toBe("d".repeat(64));

@@ -143,7 +143,7 @@ export async function observe(serverUrl: string, database: string, timeoutMs: nu
     return running ? { ...ids, ...running } : ids;
 }
 
-export async function read(id: string, props: DatabaseOutputs) {
+export async function read(id: string, props: DatabaseOutputs): Promise<{ id: string; props: Partial<DatabaseOutputs> }> {
     let seen: Awaited<ReturnType<typeof observe>>;
     try {
         seen = await observe(props.serverUrl, props.database, 30_000);

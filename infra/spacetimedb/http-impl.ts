@@ -76,13 +76,6 @@ export async function send(baseUrl: string, req: ApiRequest, timeoutMs: number):
     return { status: res.status, body: await res.text() };
 }
 
-/** Sends and insists on one of `ok` (default 200); anything else throws with the answer. */
-export async function sendExpecting(baseUrl: string, req: ApiRequest, timeoutMs: number, ok: number[] = [200]): Promise<ApiResponse> {
-    const res = await send(baseUrl, req, timeoutMs);
-    if (!ok.includes(res.status)) throw new ApiError(describeAnswer(req, res), res.status, res.body);
-    return res;
-}
-
 export function causeOf(e: unknown): string {
     if (e instanceof Error) {
         const cause = (e as Error & { cause?: unknown }).cause;

@@ -47,12 +47,15 @@ interface KnownIdentity {
     scope: string;
     /** Written by the former LocalShell step. */
     legacy: boolean;
+    /** What the state says the last check found (false after a refresh saw the token rejected). */
+    tokenAccepted?: boolean;
 }
 
 /** The identity a state holds, in the current or the former (LocalShell) shape. */
-export function identityState(olds: Record<string, unknown>): KnownIdentity {
+export function identityState(state: object): KnownIdentity {
+    const olds = state as Record<string, unknown>;
     if (typeof olds.token === "string" && typeof olds.identity === "string") {
-        return { identity: olds.identity, token: olds.token, scope: String(olds.scope ?? ""), legacy: false };
+        return { identity: olds.identity, token: olds.token, scope: String(olds.scope ?? ""), legacy: false, ...(olds.tokenAccepted === false ? { tokenAccepted: false } : {}) };
     }
     if (typeof olds.stdout === "string") {
         const { identity, token } = parseMinted({ status: 200, body: olds.stdout });
@@ -62,10 +65,14 @@ export function identityState(olds: Record<string, unknown>): KnownIdentity {
     throw new Error("the deployer identity's state holds no identity/token pair");
 }
 
-/** The diff rule: scope → replace; serverUrl or a rejected token or a former-shape state → update. */
+/**
+ * The diff rule: scope → replace; an update for a new serverUrl, a rejected token, a former-shape
+ * state, or a token accepted again after a refresh had recorded it rejected (keys restored).
+ */
 export function identityDiff(old: KnownIdentity, oldServerUrl: unknown, news: Partial<IdentityInputs>, token: TokenStatus | undefined): { changes: boolean; replaces: string[] } {
     if (isUnknown(news.scope) || news.scope !== old.scope) return { changes: true, replaces: ["scope"] };
-    const changes = old.legacy || token === "rejected" || isUnknown(news.serverUrl) || news.serverUrl !== oldServerUrl;
+    const changes =
+        old.legacy || token === "rejected" || (token === "accepted" && old.tokenAccepted === false) || isUnknown(news.serverUrl) || news.serverUrl !== oldServerUrl;
     return { changes, replaces: [] };
 }
 
@@ -100,7 +107,8 @@ export async function create(inputs: IdentityInputs): Promise<{ id: string; outs
     return { id: minted.identity, outs: outputs(inputs, minted) };
 }
 
-export async function diff(_id: string, olds: Record<string, unknown>, news: IdentityInputs) {
+export async function diff(_id: string, state: object, news: IdentityInputs) {
+    const olds = state as Record<string, unknown>;
     const known = identityState(olds);
     const rule = identityDiff(known, olds.serverUrl, news, undefined);
     if (rule.replaces.length > 0 || isUnknown(news.serverUrl)) return { ...rule, deleteBeforeReplace: false };
@@ -109,7 +117,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Ide
     return { ...identityDiff(known, olds.serverUrl, news, token.status), deleteBeforeReplace: false };
 }
 
-export async function update(_id: string, olds: Record<string, unknown>, news: IdentityInputs): Promise<{ outs: IdentityOutputs }> {
+export async function update(_id: string, olds: object, news: IdentityInputs): Promise<{ outs: IdentityOutputs }> {
     const known = identityState(olds);
     // The server may be coming back from its own update: wait for an answer, not for acceptance.
     const token = await retryUntil(`GET /v1/identity/${known.identity}/verify did not answer`, news.readyTimeoutSeconds, async () => {
@@ -120,7 +128,8 @@ export async function update(_id: string, olds: Record<string, unknown>, news: I
     return { outs: outputs(news, known) };
 }
 
-export async function read(id: string, props: Record<string, unknown>) {
+export async function read(id: string, state: object): Promise<{ id: string; props: Record<string, unknown> }> {
+    const props = state as Record<string, unknown>;
     const known = identityState(props);
     const serverUrl = String(props.serverUrl ?? (props.environment as Record<string, unknown> | undefined)?.IU_SERVER_URL ?? "");
     if (!serverUrl) return { id, props };

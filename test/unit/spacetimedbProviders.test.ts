@@ -13,6 +13,7 @@ import { getWithCa, send } from "../../infra/spacetimedb/http-impl.ts";
 import * as identity from "../../infra/spacetimedb/identity-impl.ts";
 import * as settings from "../../infra/spacetimedb/moduleSettings-impl.ts";
 import * as readiness from "../../infra/spacetimedb/readiness-impl.ts";
+import { freePort } from "../../scripts/lib/workspace";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 const HEX = "c200df8beec39927c2f88e780e5d5aeae6150eb2e121a7c9ca12822edf8597fa";
@@ -217,13 +218,12 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
 
 // ── the public ping through a private CA (node:https with `ca`) ─────────────────────────
 
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-
-describe.skipIf(!hasOpenssl)("public ping through a stand-in TLS server with a private CA", () => {
+describe("public ping through a stand-in TLS server with a private CA", () => {
     let server: https.Server;
     let url: string;
     let caFile: string;
     beforeAll(async () => {
+        if (spawnSync("openssl", ["version"]).status !== 0) throw new Error("openssl is not installed: run `bash scripts/setup-tools.sh` (Debian package openssl)");
         const dir = tmp();
         const run = (...args: string[]) => {
             const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
@@ -262,18 +262,7 @@ const SERVER = findServer();
 const FIXTURES = path.join(ROOT, "test", "fixtures", "spacetimedb");
 const haveFixtures = fs.existsSync(path.join(FIXTURES, "module.wasm.gz")) && fs.existsSync(path.join(FIXTURES, "module-add-column.wasm.gz"));
 
-async function freeLoopbackPort(): Promise<number> {
-    for (;;) {
-        const port = 20000 + Math.floor(Math.random() * 10000);
-        const free = await new Promise<boolean>((resolve) => {
-            const s = net.createServer().once("error", () => resolve(false));
-            s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-        });
-        if (free) return port;
-    }
-}
-
-describe.skipIf(!SERVER || !haveFixtures)("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", () => {
+describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", () => {
     let root: string;
     let url: string;
     let port: number;
@@ -306,9 +295,11 @@ describe.skipIf(!SERVER || !haveFixtures)("SpacetimeDB providers against the rea
         });
     };
     beforeAll(async () => {
+        if (!SERVER) throw new Error("spacetimedb-standalone 1.2.0 not found on PATH or in the tool cache: run `bash scripts/setup-tools.sh`");
+        if (!haveFixtures) throw new Error(`module fixtures missing in ${FIXTURES} (see its README to rebuild them)`);
         root = tmp();
         fs.mkdirSync(path.join(root, "config"), { recursive: true });
-        port = await freeLoopbackPort();
+        port = await freePort();
         url = `http://127.0.0.1:${port}`;
         await start();
     });

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { changed, lastChanges, pulumi, pulumiOk, stackOutputs } from "./lib/cli";
-import { makeCheckout } from "./lib/checkout";
+import { isolatedDevConfig, makeCheckout } from "./lib/checkout";
 import { PROJECT_ROOT } from "./lib/engine";
 import { freePort, SHARED_WASM_TARGET } from "./lib/workspace";
 
@@ -44,13 +44,7 @@ async function main() {
     const env = { PULUMI_BACKEND_URL: `file://${path.join(tmp, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "bench" };
     const port = await freePort();
     const checkout = makeCheckout(path.join(tmp, "checkout"), {
-        devConfig: {
-            spacetimedb: { port },
-            tls: { port: await freePort() },
-            local: { state_dir: path.join(tmp, "state") },
-            module: { target_dir: SHARED_WASM_TARGET },
-            protect: { data: false, delete_data_on_destroy: true },
-        },
+        devConfig: isolatedDevConfig({ stateDir: path.join(tmp, "state"), serverPort: port, tlsPort: await freePort() }),
     });
     const empty = emptyProject(path.join(tmp, "empty"));
     const pack = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];

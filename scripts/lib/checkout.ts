@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { PROJECT_ROOT } from "./engine";
+import { SHARED_WASM_TARGET } from "./workspace";
 
 /**
  * A checkout of this project somewhere else, as a colleague or a CI runner has one: a git repo
@@ -38,6 +39,20 @@ export function cloneCheckout(origin: string, dest: string): string {
 function linkNodeModules(dir: string): void {
     // The CLI and the providers resolve @pulumi/pulumi from the project directory.
     fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
+
+/**
+ * Pulumi.dev.yaml values that make a checkout's dev stack its own: its ports, a state dir outside
+ * every checkout, the shared wasm target dir (dependencies compile once), data deleted on destroy.
+ */
+export function isolatedDevConfig(opts: { stateDir: string; serverPort: number; tlsPort: number }): Record<string, unknown> {
+    return {
+        spacetimedb: { port: opts.serverPort, ready_timeout_s: 120 },
+        tls: { port: opts.tlsPort },
+        local: { state_dir: opts.stateDir },
+        module: { target_dir: SHARED_WASM_TARGET },
+        protect: { data: false, delete_data_on_destroy: true },
+    };
 }
 
 /** Merges `inner-universe:*` values into Pulumi.<stack>.yaml of a checkout (as `pulumi config set --path` would). */

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { policyPackRan, pulumi, pulumiOk, run } from "../../scripts/lib/cli";
-import { gitDirty, makeCheckout } from "../../scripts/lib/checkout";
-import { alive, freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { gitDirty, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
+import { alive, freePort } from "../../scripts/lib/workspace";
 
 /**
  * The delivery workflows' commands, run as the workflows run them (`bash scripts/ci/stack.sh …`),
@@ -24,13 +24,7 @@ beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-ci-"));
     stateDir = path.join(tmp, "state");
     checkout = makeCheckout(path.join(tmp, "checkout"), {
-        devConfig: {
-            spacetimedb: { port: await freePort(), ready_timeout_s: 120 },
-            tls: { port: await freePort() },
-            local: { state_dir: stateDir },
-            module: { target_dir: SHARED_WASM_TARGET },
-            protect: { data: false, delete_data_on_destroy: true },
-        },
+        devConfig: isolatedDevConfig({ stateDir, serverPort: await freePort(), tlsPort: await freePort() }),
     });
     fs.mkdirSync(path.join(tmp, "backend"));
     env = { PULUMI_BACKEND_URL: `file://${path.join(tmp, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "e2e-ci" };

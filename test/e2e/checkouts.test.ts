@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { changed, lastChanges, pulumi, pulumiOk, previewChanges, stackOutputs } from "../../scripts/lib/cli";
-import { cloneCheckout, makeCheckout } from "../../scripts/lib/checkout";
-import { alive, freePort, listening, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { cloneCheckout, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
+import { alive, freePort, listening } from "../../scripts/lib/workspace";
 import { sqlRows } from "./support/http";
 
 /**
@@ -32,13 +32,7 @@ beforeAll(async () => {
     serverPort = await freePort();
     tlsPort = await freePort();
     origin = makeCheckout(path.join(tmp, "origin"), {
-        devConfig: {
-            spacetimedb: { port: serverPort, ready_timeout_s: 120 },
-            tls: { port: tlsPort },
-            local: { state_dir: stateDir },
-            module: { target_dir: SHARED_WASM_TARGET },
-            protect: { data: false, delete_data_on_destroy: true },
-        },
+        devConfig: isolatedDevConfig({ stateDir, serverPort, tlsPort }),
     });
     fs.mkdirSync(path.join(tmp, "backend"));
     fs.writeFileSync(path.join(tmp, "passphrase"), "e2e-shared-passphrase", { mode: 0o600 });

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
 import { changed, lastChanges, pulumi, pulumiOk, previewChanges, run, stackOutputs } from "../../scripts/lib/cli";
-import { gitDirty, makeCheckout } from "../../scripts/lib/checkout";
-import { alive, freePort, listening, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { gitDirty, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
+import { alive, freePort, listening } from "../../scripts/lib/workspace";
 import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
 import { runSdkClient } from "./support/sdk";
 
@@ -84,13 +84,7 @@ beforeAll(async () => {
     tlsPort = await freePort();
     serverUrl = `http://127.0.0.1:${serverPort}`;
     checkout = makeCheckout(path.join(tmp, "checkout"), {
-        devConfig: {
-            spacetimedb: { port: serverPort, ready_timeout_s: 120 },
-            tls: { port: tlsPort },
-            local: { state_dir: stateDir },
-            module: { target_dir: SHARED_WASM_TARGET },
-            protect: { data: false, delete_data_on_destroy: true },
-        },
+        devConfig: isolatedDevConfig({ stateDir, serverPort, tlsPort }),
     });
     originalLib = fs.readFileSync(libRs(), "utf8");
     fs.mkdirSync(path.join(tmp, "backend"));

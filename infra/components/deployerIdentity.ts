@@ -1,8 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { childUrn, Identity, LEGACY_SHELL_TYPE } from "../spacetimedb/identity";
-import { identityOfToken } from "../spacetimedb/protocol-impl";
-
-export { identityOfToken };
+import { identityOfToken } from "../lib/token";
 
 export interface DeployerIdentityArgs {
     /** Server the identity is minted on. */

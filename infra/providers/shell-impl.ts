@@ -9,6 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
+import { canonicalJson } from "../lib/canonicalJson.ts";
 
 interface ShellInputs {
     create: string;
@@ -36,21 +37,8 @@ type ShellOutputs = Omit<ShellInputs, "secretEnvironment"> & {
 
 const MAX_OUTPUT = 64 * 1024;
 
-function canonical(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-    if (value !== null && typeof value === "object") {
-        const obj = value as Record<string, unknown>;
-        return `{${Object.keys(obj)
-            .sort()
-            .filter((k) => obj[k] !== undefined)
-            .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
-            .join(",")}}`;
-    }
-    return JSON.stringify(value ?? null);
-}
-
 export function envHash(env: Record<string, string> | undefined): string {
-    return createHash("sha256").update(canonical(env ?? {})).digest("hex");
+    return createHash("sha256").update(canonicalJson(env ?? {})).digest("hex");
 }
 
 export interface RunResult {
@@ -99,9 +87,9 @@ export async function create(inputs: ShellInputs) {
 
 export async function diff(_id: string, olds: ShellOutputs, news: ShellInputs) {
     const replaces: string[] = [];
-    if (canonical(olds.triggers ?? []) !== canonical(news.triggers ?? [])) replaces.push("triggers");
+    if (canonicalJson(olds.triggers ?? []) !== canonicalJson(news.triggers ?? [])) replaces.push("triggers");
     const updated = (["create", "update", "delete", "check", "dir", "environment", "timeoutSeconds"] as const).filter(
-        (k) => canonical(olds[k]) !== canonical(news[k]),
+        (k) => canonicalJson(olds[k]) !== canonicalJson(news[k]),
     );
     if (olds.secretEnvironmentHash !== envHash(news.secretEnvironment)) updated.push("secretEnvironment" as never);
     if (replaces.length === 0 && news.check) {

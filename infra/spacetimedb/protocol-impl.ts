@@ -20,6 +20,7 @@
 
 import { createHash } from "node:crypto";
 import type { ApiRequest, ApiResponse } from "./http-impl.ts";
+import { canonicalJson } from "../lib/canonicalJson.ts";
 
 /** What the engine sends for a value not known yet during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -86,17 +87,6 @@ export function rejectedTokenMessage(scope: string, urn: string | undefined, det
         `restore them or \`pulumi up --replace ${urn || "<urn of the deployer identity>"}\` to mint a new identity ` +
         "(a new identity does not own the existing database)"
     );
-}
-
-/** SpacetimeDB tokens are JWTs whose claims carry `hex_identity`. */
-export function identityOfToken(token: string): string {
-    const parts = token.split(".");
-    if (parts.length !== 3) throw new Error("inner-universe:deployer_token: expected a SpacetimeDB JWT (three dot-separated parts)");
-    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { hex_identity?: unknown };
-    if (typeof claims.hex_identity !== "string" || !HEX64.test(claims.hex_identity)) {
-        throw new Error("inner-universe:deployer_token: the token carries no hex_identity claim; mint one with POST /v1/identity");
-    }
-    return claims.hex_identity;
 }
 
 // ── publish ─────────────────────────────────────────────────────────────────────────────
@@ -174,20 +164,6 @@ export const READINESS_QUERIES = {
 } as const;
 
 // ── settings ────────────────────────────────────────────────────────────────────────────
-
-/** Stable text for a settings object, so key order never causes a re-send. */
-export function canonicalJson(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-    if (value !== null && typeof value === "object") {
-        const obj = value as Record<string, unknown>;
-        return `{${Object.keys(obj)
-            .filter((k) => obj[k] !== undefined)
-            .sort()
-            .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-            .join(",")}}`;
-    }
-    return JSON.stringify(value);
-}
 
 /** One `set_config(key, value_json)` call per top-level key, in key order. */
 export function settingsCalls(database: string, settings: Record<string, unknown>, token: string): { key: string; req: ApiRequest }[] {

@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { identityOfToken } from "../../infra/components/deployerIdentity";
+import { identityOfToken } from "../../infra/lib/token";
 import { parseBuildOutput } from "../../infra/components/moduleBuild";
-import { canonicalJson } from "../../infra/spacetimedb/protocol-impl";
+import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { hashTree } from "../../infra/lib/sourceHash";
 import { README, withReference } from "../../scripts/gen-config-docs";
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { describe, expect, it } from "vitest";
 import { databaseDiff } from "../../infra/spacetimedb/database-impl.ts";
 import { describeAnswer, redact } from "../../infra/spacetimedb/http-impl.ts";
@@ -6,7 +7,6 @@ import { childUrn } from "../../infra/spacetimedb/identity";
 import { identityDiff, identityState } from "../../infra/spacetimedb/identity-impl.ts";
 import { settingsDiff } from "../../infra/spacetimedb/moduleSettings-impl.ts";
 import {
-    canonicalJson,
     type DeleteDataPolicy,
     firstClear,
     hexIdentity,

@@ -1,62 +1,46 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
-import type { AtlasOutput } from "../../infra/contract/atlas";
-import { describe, validate, type SchemaProblem } from "./json-schema";
+import type { z } from "zod";
+import { ATLAS_SCHEMA_VERSION, atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
 
 /**
  * Reads the `atlas` stack output (from `pulumi stack output --json`, a file or stdin) and checks it
- * against the committed JSON Schema, so Atlas never guesses at URLs or versions. The schema
- * version this reader understands is the schema's own `schemaVersion.const`: regenerating the
- * schema is the only way to change it.
+ * with the contract's own zod schema (infra/contract/atlas.ts), so Atlas never guesses at URLs or
+ * versions and the TypeScript side cannot drift from the contract. The version this reader
+ * understands is the contract's ATLAS_SCHEMA_VERSION (the committed JSON Schema, which the Python
+ * reader uses, is generated from the same schema and carries the same `schemaVersion.const`).
  */
 
-export const DEFAULT_SCHEMA_PATH = path.resolve(__dirname, "..", "..", "infra", "contract", "atlas.schema.json");
+export const READER_SCHEMA_VERSION = ATLAS_SCHEMA_VERSION;
 
 export type AtlasErrorKind = "input" | "version-missing" | "version-invalid" | "version-older" | "version-newer" | "invalid";
+
+/** One contract violation: the JSON path of the offending value (e.g. `atlas.http.url`) and what is wrong. */
+export interface AtlasProblem {
+    path: string;
+    message: string;
+}
 
 export class AtlasReadError extends Error {
     constructor(
         readonly kind: AtlasErrorKind,
         message: string,
-        readonly problems: SchemaProblem[] = [],
+        readonly problems: AtlasProblem[] = [],
     ) {
         super(message);
         this.name = "AtlasReadError";
     }
 }
 
-export interface AtlasSchema {
-    document: Record<string, unknown>;
-    version: number;
-}
-
-export function loadSchema(file = DEFAULT_SCHEMA_PATH): AtlasSchema {
-    if (!fs.existsSync(file)) {
-        throw new Error(`atlas JSON Schema not found at ${file}; generate it with \`npm run schema:atlas\``);
-    }
-    const document = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-    return { document, version: schemaVersionOf(document) };
-}
-
-/** The version a schema describes: `properties.schemaVersion.const`, an integer. */
-export function schemaVersionOf(document: Record<string, unknown>): number {
-    const v = (document.properties as Record<string, { const?: unknown }> | undefined)?.schemaVersion?.const;
-    if (typeof v !== "number" || !Number.isInteger(v)) {
-        throw new Error("the atlas JSON Schema has no integer properties.schemaVersion.const; regenerate it with `npm run schema:atlas`");
-    }
-    return v;
-}
-
 /** Parses stack-output JSON text and returns the validated atlas object. */
-export function parseAtlas(text: string, schema: AtlasSchema = loadSchema()): AtlasOutput {
+export function parseAtlas(text: string): AtlasOutput {
     let parsed: unknown;
     try {
         parsed = JSON.parse(text);
     } catch (e) {
         throw new AtlasReadError("input", `stack output is not JSON (${(e as Error).message}); pass the output of \`pulumi stack output --json\``);
     }
-    return checkAtlas(pickAtlas(parsed), schema);
+    return checkAtlas(pickAtlas(parsed));
 }
 
 /**
@@ -82,20 +66,45 @@ export function pickAtlas(parsed: unknown): unknown {
     );
 }
 
-export function checkAtlas(atlas: unknown, schema: AtlasSchema): AtlasOutput {
+/**
+ * The version is checked first (its fix differs: redeploy vs upgrade the reader), then the whole
+ * object with the contract's zod schema, reporting every problem, not just the first.
+ */
+export function checkAtlas(atlas: unknown, contract: z.ZodType<AtlasOutput> = atlasOutputSchema, version = READER_SCHEMA_VERSION): AtlasOutput {
     if (typeof atlas !== "object" || atlas === null || Array.isArray(atlas)) {
         throw new AtlasReadError("input", `the atlas output must be an object, got ${describe(atlas)}`);
     }
-    checkVersion((atlas as Record<string, unknown>).schemaVersion, schema.version);
-    const problems = validate(schema.document, atlas, "atlas");
-    if (problems.length > 0) {
+    checkVersion((atlas as Record<string, unknown>).schemaVersion, version);
+    const result = contract.safeParse(atlas, { reportInput: true });
+    if (!result.success) {
+        const problems = result.error.issues.flatMap(problemsOf);
         throw new AtlasReadError(
             "invalid",
-            `atlas output violates the contract (schemaVersion ${schema.version}):\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`,
+            `atlas output violates the contract (schemaVersion ${version}, infra/contract/atlas.ts):\n` +
+                problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n") +
+                "\nThe stack writes this output: redeploy it with the current program (`pulumi up`) rather than editing it by hand.",
             problems,
         );
     }
-    return atlas as AtlasOutput;
+    return result.data;
+}
+
+/** A zod issue as problems with a JSON path and a message that says what to change. */
+export function problemsOf(issue: z.core.$ZodIssue): AtlasProblem[] {
+    const at = (keys: PropertyKey[]) => ["atlas", ...keys.map(String)].join(".");
+    // A refinement's input is the whole object, not the value at its path: say nothing about it.
+    const got = "input" in issue && issue.code !== "custom" ? `, got ${describe(issue.input)}` : "";
+    switch (issue.code) {
+        case "unrecognized_keys":
+            return issue.keys.map((k) => ({ path: at([...issue.path, k]), message: "unexpected key (not in the contract): remove it" }));
+        case "invalid_type":
+            if ("input" in issue && issue.input === undefined) {
+                return [{ path: at(issue.path), message: `required but missing: add it (expected ${issue.expected})` }];
+            }
+            return [{ path: at(issue.path), message: `expected ${issue.expected}${got}` }];
+        default:
+            return [{ path: at(issue.path), message: `${issue.message}${got}` }];
+    }
 }
 
 /** A version mismatch gets its own message: the fix differs (redeploy vs upgrade the reader). */
@@ -118,13 +127,21 @@ export function checkVersion(found: unknown, expected: number): void {
     if (found > expected) {
         throw new AtlasReadError(
             "version-newer",
-            `atlas schemaVersion ${found} is newer than this reader understands (${expected}): upgrade the reader to one built from a schema with schemaVersion ${found}`,
+            `atlas schemaVersion ${found} is newer than this reader understands (${expected}): upgrade the reader to one built from a contract with schemaVersion ${found}`,
         );
     }
 }
 
-export function readAtlasFile(file: string, schema?: AtlasSchema): AtlasOutput {
-    return parseAtlas(fs.readFileSync(file, "utf8"), schema);
+export function describe(value: unknown): string {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "an array";
+    if (typeof value === "object") return "an object";
+    if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+    return `${typeof value} ${String(value)}`;
+}
+
+export function readAtlasFile(file: string): AtlasOutput {
+    return parseAtlas(fs.readFileSync(file, "utf8"));
 }
 
 export interface StackSource {
@@ -137,7 +154,7 @@ export interface StackSource {
 }
 
 /** Runs `pulumi stack output --json` exactly as a person would, and reads its result. */
-export function readAtlasFromStack(src: StackSource, schema?: AtlasSchema): AtlasOutput {
+export function readAtlasFromStack(src: StackSource): AtlasOutput {
     let text: string;
     try {
         text = execFileSync(src.pulumi ?? "pulumi", ["stack", "output", "--json", "--stack", src.stack], {
@@ -150,5 +167,5 @@ export function readAtlasFromStack(src: StackSource, schema?: AtlasSchema): Atla
         const err = e as { stderr?: string; message: string };
         throw new AtlasReadError("input", `\`pulumi stack output --json --stack ${src.stack}\` failed: ${(err.stderr || err.message).trim()}`);
     }
-    return parseAtlas(text, schema);
+    return parseAtlas(text);
 }

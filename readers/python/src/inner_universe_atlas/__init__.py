@@ -11,7 +11,7 @@ from .reader import (
     read_file,
     read_stack,
 )
-from .schema import SchemaProblem, UnsupportedSchemaError
+from .schema import SchemaProblem
 
 __all__ = [
     "SCHEMA_ENV",
@@ -19,7 +19,6 @@ __all__ = [
     "AtlasReadError",
     "AtlasSchema",
     "SchemaProblem",
-    "UnsupportedSchemaError",
     "check",
     "load_schema",
     "parse",

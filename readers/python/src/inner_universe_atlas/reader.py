@@ -1,4 +1,4 @@
-"""Reads the `atlas` stack output and validates it against the atlas JSON Schema."""
+"""Reads the `atlas` stack output and validates it against the atlas JSON Schema (with `jsonschema`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from .schema import SchemaProblem, describe, validate
+from .schema import SchemaProblem, check_schema, describe, validate
 
 #: Overrides the packaged schema (e.g. the repository's infra/contract/atlas.schema.json).
 SCHEMA_ENV = "IU_ATLAS_SCHEMA"
@@ -79,6 +79,7 @@ def load_schema(path: Union[str, Path, None] = None) -> AtlasSchema:
     else:
         text = resources.files("inner_universe_atlas").joinpath("atlas.schema.json").read_text(encoding="utf-8")
     document = json.loads(text)
+    check_schema(document)
     return AtlasSchema(document, schema_version_of(document))
 
 
@@ -120,7 +121,12 @@ def check(atlas: Any, schema: AtlasSchema) -> Atlas:
     problems = validate(schema.document, atlas, "atlas")
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise AtlasReadError("invalid", f"atlas output violates the contract (schemaVersion {schema.version}):\n{lines}", problems)
+        raise AtlasReadError(
+            "invalid",
+            f"atlas output violates the contract (schemaVersion {schema.version}):\n{lines}\n"
+            "The stack writes this output: redeploy it with the current program (`pulumi up`) rather than editing it by hand.",
+            problems,
+        )
     return Atlas.from_dict(atlas)
 
 

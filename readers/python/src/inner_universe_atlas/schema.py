@@ -1,33 +1,27 @@
-"""A small JSON Schema (draft 2020-12) validator for exactly the keywords the atlas contract uses.
+"""Validation against the atlas JSON Schema with `jsonschema` (draft 2020-12).
 
-The TypeScript reader (readers/ts/json-schema.ts) implements the same subset; both are held to the
-same sample table. Keywords outside the subset raise UnsupportedSchemaError instead of being
-ignored, so a richer schema fails the tests rather than validating less than it promises.
+JSON Schema specifies ECMA-262 regular expressions for `pattern`; `jsonschema` evaluates them with
+Python's `re`, where `$` also matches before a final newline and `\\d`/`\\w` match non-ASCII digits
+and letters. The `pattern` keyword is therefore evaluated with `regress` (Rust's ECMA-262 engine, the
+one `jsonschema` itself suggests for the `regex` format), so both readers accept the same strings.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, List
+from typing import Any, Dict, Iterator, List
 
-ANNOTATIONS = {"$id", "$schema", "title", "description", "examples", "default", "$comment"}
-KEYWORDS = {
-    "type",
-    "properties",
-    "required",
-    "additionalProperties",
-    "const",
-    "enum",
-    "pattern",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "items",
-}
+try:
+    import regress
+    from jsonschema import Draft202012Validator, ValidationError, validators
+    from jsonschema.exceptions import SchemaError
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        f"inner-universe-atlas needs the {e.name!r} package: install the reader with its dependencies "
+        "(`pip install ./readers/python`, or `bash scripts/test-python.sh --deps` in the repository)"
+    ) from e
 
 
 @dataclass(frozen=True)
@@ -39,145 +33,50 @@ class SchemaProblem:
         return f"{self.path}: {self.message}"
 
 
-class UnsupportedSchemaError(Exception):
-    def __init__(self, keyword: str, at: str) -> None:
-        super().__init__(
-            f'the atlas JSON Schema uses "{keyword}" at {at}, which this reader does not implement; '
-            "update readers/python/src/inner_universe_atlas/schema.py and readers/ts/json-schema.ts"
-        )
-
-
-def validate(schema: dict, value: Any, path: str = "$") -> List[SchemaProblem]:
-    for key in schema:
-        if key not in KEYWORDS and key not in ANNOTATIONS:
-            raise UnsupportedSchemaError(key, path)
-    problems: List[SchemaProblem] = []
-
-    def fail(message: str, at: str = path) -> None:
-        problems.append(SchemaProblem(at, message))
-
-    if "type" in schema and not _has_type(value, schema["type"]):
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        fail(f"expected {' or '.join(types)}, got {describe(value)}")
-        return problems
-    if "const" in schema and not _equal(value, schema["const"]):
-        fail(f"expected {json.dumps(schema['const'])}, got {describe(value)}")
-    if "enum" in schema and not any(_equal(value, e) for e in schema["enum"]):
-        fail(f"expected one of {', '.join(json.dumps(e) for e in schema['enum'])}, got {describe(value)}")
-    if isinstance(value, str):
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            fail(f"expected at least {schema['minLength']} characters, got {len(value)}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            fail(f"expected at most {schema['maxLength']} characters, got {len(value)}")
-        if "pattern" in schema and not ecma_pattern(schema["pattern"]).search(value):
-            fail(f"{json.dumps(value)} does not match {schema['pattern']}")
-    if _is_number(value):
-        if "minimum" in schema and value < schema["minimum"]:
-            fail(f"expected >= {schema['minimum']}, got {value}")
-        if "maximum" in schema and value > schema["maximum"]:
-            fail(f"expected <= {schema['maximum']}, got {value}")
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            problems.extend(validate(schema["items"], item, f"{path}[{i}]"))
-    if isinstance(value, dict):
-        problems.extend(_validate_object(schema, value, path))
-    return problems
-
-
-def _validate_object(schema: dict, value: dict, path: str) -> List[SchemaProblem]:
-    problems: List[SchemaProblem] = []
-    properties = schema.get("properties") or {}
-    for key in schema.get("required", []):
-        if key not in value:
-            problems.append(SchemaProblem(f"{path}.{key}", "required but missing"))
-    extra = schema.get("additionalProperties", True)
-    for key, child in value.items():
-        if key in properties:
-            problems.extend(validate(properties[key], child, f"{path}.{key}"))
-        elif extra is False:
-            problems.append(SchemaProblem(f"{path}.{key}", "unexpected key (not in the contract)"))
-        elif isinstance(extra, dict):
-            problems.extend(validate(extra, child, f"{path}.{key}"))
-    return problems
-
-
-def _is_number(v: Any) -> bool:
-    # bool is an int subclass in Python; JSON true is not a number.
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _has_type(value: Any, t: Any) -> bool:
-    if isinstance(t, list):
-        return any(_has_type(value, x) for x in t)
-    if t == "string":
-        return isinstance(value, str)
-    if t == "number":
-        return _is_number(value) and value == value and value not in (float("inf"), float("-inf"))
-    if t == "integer":
-        return _is_number(value) and float(value).is_integer()
-    if t == "boolean":
-        return isinstance(value, bool)
-    if t == "object":
-        return isinstance(value, dict)
-    if t == "array":
-        return isinstance(value, list)
-    if t == "null":
-        return value is None
-    raise UnsupportedSchemaError(f"type: {t}", "a type keyword")
-
-
-def _equal(a: Any, b: Any) -> bool:
-    """JSON equality: unlike Python's ==, true is not 1 and 1 is not "1"."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if _is_number(a) and _is_number(b):
-        return a == b
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    return a == b
-
-
 @lru_cache(maxsize=None)
-def ecma_pattern(pattern: str) -> "re.Pattern[str]":
-    """Compiles an ECMA-262 pattern (as JSON Schema specifies) to an equivalent Python regex.
+def ecma_regex(pattern: str) -> regress.Regex:
+    # "u": JSON Schema patterns are Unicode-aware ECMA-262 (code points, not UTF-16 units).
+    return regress.Regex(pattern, "u")
 
-    Differences that matter for the contract: `$` in Python also matches before a trailing
-    newline (JS: only at the end), and `\\d`/`\\w` match non-ASCII digits/letters in Python.
-    """
-    out: List[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            n = pattern[i + 1]
-            if n in "dD" + "wW":
-                ascii_set = "0-9" if n in "dD" else "A-Za-z0-9_"
-                if in_class:
-                    if n.isupper():
-                        raise UnsupportedSchemaError(f"pattern \\{n} inside a character class", pattern)
-                    out.append(ascii_set)
-                else:
-                    out.append(f"[^{ascii_set}]" if n.isupper() else f"[{ascii_set}]")
-            else:
-                out.append(c + n)
-            i += 2
-            continue
-        if c == "[" and not in_class:
-            in_class = True
-        elif c == "]" and in_class:
-            in_class = False
-        elif c == "$" and not in_class:
-            out.append(r"\Z")
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return re.compile("".join(out))
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Dict[str, Any]) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and ecma_regex(pattern).find(instance) is None:
+        yield ValidationError(f"{json.dumps(instance)} does not match {pattern}")
+
+
+AtlasValidator = validators.extend(Draft202012Validator, validators={"pattern": _ecma_pattern})
+
+
+def check_schema(schema: Dict[str, Any]) -> None:
+    """Refuses a document that is not itself a valid draft 2020-12 schema."""
+    try:
+        AtlasValidator.check_schema(schema)
+    except SchemaError as e:
+        raise ValueError(f"the atlas JSON Schema is not a valid draft 2020-12 schema ({e.message}); regenerate it (npm run schema:atlas)") from None
+
+
+def validate(schema: Dict[str, Any], value: Any, root: str = "$") -> List[SchemaProblem]:
+    """Every problem of `value`, each named by its JSON path (`atlas.http.url`) and sorted by it."""
+    problems: List[SchemaProblem] = []
+    for error in AtlasValidator(schema).iter_errors(value):
+        problems.extend(_problems_of(error, root))
+    return sorted(set(problems), key=lambda p: p.path)
+
+
+def _problems_of(error: ValidationError, root: str) -> List[SchemaProblem]:
+    at = root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in error.absolute_path)
+    instance = error.instance
+    if error.validator == "required":
+        return [SchemaProblem(f"{at}.{k}", "required but missing: add it") for k in error.validator_value if k not in instance]
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        known = error.schema.get("properties", {})
+        return [SchemaProblem(f"{at}.{k}", "unexpected key (not in the contract): remove it") for k in instance if k not in known]
+    if error.validator == "type":
+        return [SchemaProblem(at, f"expected {' or '.join([error.validator_value] if isinstance(error.validator_value, str) else error.validator_value)}, got {describe(instance)}")]
+    if error.validator in ("const", "enum"):
+        expected = [error.validator_value] if error.validator == "const" else error.validator_value
+        return [SchemaProblem(at, f"expected {' or '.join(json.dumps(e) for e in expected)}, got {describe(instance)}")]
+    return [SchemaProblem(at, error.message)]
 
 
 def describe(value: Any) -> str:

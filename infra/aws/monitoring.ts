@@ -1,11 +1,17 @@
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_FSTYPE } from "./render/constants";
-import { emittedMetric, renderCwAgentConfig } from "./render/cwAgentConfig";
+import { alarmSpecs, type AlarmSpec, type AlarmThresholds } from "./alarmSpecs";
+import { dashboardBody } from "./dashboard";
+import { CustomerKey, logGroupPrefix } from "./kms";
+import { emittedStdbMetric, renderCwAgentConfig, STDB_SERIES } from "./render/cwAgentConfig";
+
+export { HEALTH_CHECK_METRICS_REGION } from "./alarmSpecs";
 
 export interface MonitoringArgs {
     stack: string;
+    /** cfg.environment: the label the scrape config puts on every SpacetimeDB series (their one dimension). */
+    environment: string;
     region: string;
     partition: pulumi.Input<string>;
     instanceId: pulumi.Input<string>;
@@ -13,48 +19,59 @@ export interface MonitoringArgs {
     logRetentionDays: number;
     cwAgentParameterName: string;
     caddyAccessLog: boolean;
-    alarms: { email?: string; https_endpoint?: string; cpu_percent: number; memory_percent: number; disk_percent: number };
+    alarms: AlarmThresholds & { email?: string; https_endpoint?: string };
+    /** server.max_connections: the connected-clients alarm fires near it. */
+    maxConnections: number;
+    /** Encrypt topics and log groups with a customer-managed key (aws.customer_key). */
+    customerKey: boolean;
     /** Public name checked from outside by Route 53 (https://DOMAIN/v1/ping). */
     domain?: string;
     /** alb mode: the target group whose healthy-host count is watched. */
     alb?: { loadBalancerArnSuffix: pulumi.Input<string>; targetGroupArnSuffix: pulumi.Input<string> };
 }
 
-/** Route 53 publishes health-check metrics only in us-east-1; alarms and their topic must live there too. */
-export const HEALTH_CHECK_METRICS_REGION = "us-east-1";
-
-/** A health signal (1 = healthy) below 1 for three minutes; no data counts as down. */
-const DOWN_FOR_3_MINUTES = {
-    statistic: "Minimum",
-    period: 60,
-    evaluationPeriods: 3,
-    threshold: 1,
-    comparisonOperator: "LessThanThreshold",
-    treatMissingData: "breaching",
-} as const;
-
 /**
- * Alarms, the topic they notify, and the CloudWatch agent that feeds memory/disk metrics and
- * ships the server log. Every alarm notifies the topic; the status-check alarms also act.
+ * Alarms, the topics they notify, the dashboard, and the CloudWatch agent that feeds memory/disk
+ * metrics and SpacetimeDB's own series and ships the server log. Alarms and dashboard widgets
+ * are both generated from one table (alarmSpecs.ts). Every alarm notifies its topic; the
+ * status-check alarms also act.
  */
 export class Monitoring extends pulumi.ComponentResource {
     readonly alarmTopicArn: pulumi.Output<string>;
     readonly logGroupName: pulumi.Output<string>;
+    readonly dashboardName: pulumi.Output<string>;
     readonly healthCheckId?: pulumi.Output<string>;
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Monitoring", name, {}, opts);
-        const topic = this.topic(`${name}-alarms`, args);
+        const accountId = args.customerKey ? aws.getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
+        const keys = new Map<string, pulumi.Output<string>>();
+        const keyIn = (region: string): pulumi.Output<string> | undefined => {
+            if (!accountId) return undefined;
+            if (!keys.has(region)) {
+                const suffix = region === args.region ? "" : `-${region}`;
+                keys.set(region, new CustomerKey(`${name}-cmk${suffix}`, { stack: args.stack, partition: args.partition, accountId, region, otherRegion: region !== args.region }, { parent: this }).arn);
+            }
+            return keys.get(region);
+        };
+
+        const topic = this.topic(`${name}-alarms`, args, keyIn(args.region));
         this.alarmTopicArn = topic.arn;
 
-        const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-logs`,
-            { name: `/inner-universe/${args.stack}/host`, retentionInDays: args.logRetentionDays },
-            { parent: this },
-        );
-        this.logGroupName = logGroup.name;
+        const hostLogs = `${logGroupPrefix(args.stack)}host`;
+        const promLogs = `${logGroupPrefix(args.stack)}prometheus`;
+        const logGroup = (key: string, logName: string) =>
+            new aws.cloudwatch.LogGroup(key, { name: logName, retentionInDays: args.logRetentionDays, ...withKey("kmsKeyId", keyIn(args.region)) }, { parent: this });
+        this.logGroupName = logGroup(`${name}-logs`, hostLogs).name;
+        // The agent writes the scraped series as EMF events here; same retention as the server log.
+        logGroup(`${name}-prometheus-logs`, promLogs);
 
-        const agentConfig = renderCwAgentConfig({ mount: args.mount, logGroupName: `/inner-universe/${args.stack}/host`, caddyAccessLog: args.caddyAccessLog });
+        const agentConfig = renderCwAgentConfig({
+            mount: args.mount,
+            logGroupName: hostLogs,
+            caddyAccessLog: args.caddyAccessLog,
+            prometheus: { logGroupName: promLogs, environment: args.environment },
+        });
         const agentJson = JSON.stringify(agentConfig);
         const parameter = new aws.ssm.Parameter(
             `${name}-cwagent-config`,
@@ -82,105 +99,7 @@ export class Monitoring extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const automate = (action: "recover" | "reboot") => pulumi.interpolate`arn:${args.partition}:automate:${args.region}:ec2:${action}`;
-        const instanceDims = pulumi.output(args.instanceId).apply((InstanceId) => ({ InstanceId }));
-        // Every alarm notifies (alarm and OK) a topic in its own region; some also act (recover, reboot).
-        const alarm = (
-            key: string,
-            a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">,
-            extraActions: pulumi.Input<string>[] = [],
-            notify: aws.sns.Topic = topic,
-        ) =>
-            new aws.cloudwatch.MetricAlarm(
-                `${name}-${key}`,
-                { ...a, alarmActions: [...extraActions, notify.arn], okActions: [notify.arn], actionsEnabled: true },
-                { parent: this },
-            );
-
-        alarm(
-            "system-status",
-            {
-                alarmDescription: "Host hardware/AWS side failed (StatusCheckFailed_System): EC2 recovers the instance onto healthy hardware, same id, IP and volumes",
-                namespace: "AWS/EC2",
-                metricName: "StatusCheckFailed_System",
-                dimensions: instanceDims,
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 2,
-                threshold: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                treatMissingData: "missing",
-            },
-            [automate("recover")],
-        );
-        alarm(
-            "instance-status",
-            {
-                alarmDescription: "Guest OS unreachable (StatusCheckFailed_Instance): EC2 reboots the instance; the server restarts from its volume",
-                namespace: "AWS/EC2",
-                metricName: "StatusCheckFailed_Instance",
-                dimensions: instanceDims,
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 3,
-                threshold: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                treatMissingData: "missing",
-            },
-            [automate("reboot")],
-        );
-        alarm("cpu", {
-            alarmDescription: `CPUUtilization above ${args.alarms.cpu_percent}% for 15 minutes: reducers or subscriptions are saturating the host`,
-            namespace: "AWS/EC2",
-            metricName: "CPUUtilization",
-            dimensions: instanceDims,
-            statistic: "Average",
-            period: 300,
-            evaluationPeriods: 3,
-            threshold: args.alarms.cpu_percent,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "missing",
-        });
-        const agentMetric = (plugin: "mem" | "disk") =>
-            pulumi.output(args.instanceId).apply((instanceId) => emittedMetric(agentConfig, plugin, { instanceId, path: args.mount, fstype: DATA_FSTYPE }));
-        const mem = agentMetric("mem");
-        alarm("memory", {
-            alarmDescription: `mem_used_percent above ${args.alarms.memory_percent}%: SpacetimeDB keeps the database in memory; it grows with the data`,
-            namespace: mem.namespace,
-            metricName: mem.metricName,
-            dimensions: mem.dimensions,
-            statistic: "Average",
-            period: 300,
-            evaluationPeriods: 2,
-            threshold: args.alarms.memory_percent,
-            comparisonOperator: "GreaterThanThreshold",
-            // No data means the agent is down: we are blind, which deserves a page.
-            treatMissingData: "breaching",
-        });
-        const disk = agentMetric("disk");
-        alarm("disk", {
-            alarmDescription: `disk_used_percent of ${args.mount} above ${args.alarms.disk_percent}%: the commitlog and snapshots are never pruned; grow the volume`,
-            namespace: disk.namespace,
-            metricName: disk.metricName,
-            dimensions: disk.dimensions,
-            statistic: "Maximum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: args.alarms.disk_percent,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "breaching",
-        });
-
-        if (args.alb) {
-            alarm("alb-healthy-hosts", {
-                alarmDescription: "The load balancer has no healthy target: /v1/ping fails on the host",
-                namespace: "AWS/ApplicationELB",
-                metricName: "HealthyHostCount",
-                dimensions: pulumi.all([args.alb.loadBalancerArnSuffix, args.alb.targetGroupArnSuffix]).apply(([LoadBalancer, TargetGroup]) => ({ LoadBalancer, TargetGroup })),
-                ...DOWN_FOR_3_MINUTES,
-            });
-        }
-
+        let external: { domain: string; healthCheckId: pulumi.Output<string> } | undefined;
         if (args.domain) {
             const check = new aws.route53.HealthCheck(
                 `${name}-health`,
@@ -197,27 +116,61 @@ export class Monitoring extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.healthCheckId = check.id;
-            const healthTopic = args.region === HEALTH_CHECK_METRICS_REGION ? topic : this.topic(`${name}-alarms-${HEALTH_CHECK_METRICS_REGION}`, args, HEALTH_CHECK_METRICS_REGION);
-            alarm(
-                "external-health",
-                {
-                    region: HEALTH_CHECK_METRICS_REGION,
-                    alarmDescription: `https://${args.domain}/v1/ping fails from Route 53 checkers: clients cannot reach the database (DNS, TLS, proxy or server)`,
-                    namespace: "AWS/Route53",
-                    metricName: "HealthCheckStatus",
-                    dimensions: { HealthCheckId: check.id },
-                    ...DOWN_FOR_3_MINUTES,
-                },
-                [],
-                healthTopic,
-            );
+            external = { domain: args.domain, healthCheckId: check.id };
         }
-        this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, logGroupName: this.logGroupName });
+
+        const specs = alarmSpecs<pulumi.Input<string>>({
+            instanceId: args.instanceId,
+            mount: args.mount,
+            environment: args.environment,
+            agentConfig,
+            thresholds: args.alarms,
+            maxConnections: args.maxConnections,
+            ...(external ? { external } : {}),
+            ...(args.alb ? { alb: { loadBalancer: args.alb.loadBalancerArnSuffix, targetGroup: args.alb.targetGroupArnSuffix } } : {}),
+        });
+
+        const topics = new Map<string, aws.sns.Topic>([[args.region, topic]]);
+        const topicIn = (region: string) => {
+            if (!topics.has(region)) topics.set(region, this.topic(`${name}-alarms-${region}`, args, keyIn(region), region));
+            return topics.get(region)!;
+        };
+        const automate = (action: "recover" | "reboot") => pulumi.interpolate`arn:${args.partition}:automate:${args.region}:ec2:${action}`;
+        // Every alarm notifies (alarm and OK) a topic in its own region; some also act (recover, reboot).
+        const alarms = specs.map((spec) => {
+            const notify = topicIn(spec.region ?? args.region);
+            return new aws.cloudwatch.MetricAlarm(
+                `${name}-${spec.key}`,
+                { ...alarmInputs(spec), alarmActions: [...spec.actions.map(automate), notify.arn], okActions: [notify.arn], actionsEnabled: true },
+                { parent: this },
+            );
+        });
+
+        const dashboard = new aws.cloudwatch.Dashboard(
+            `${name}-dashboard`,
+            {
+                dashboardName: `inner-universe-${args.stack}`,
+                dashboardBody: pulumi.all([pulumi.output(specs), pulumi.all(alarms.map((a) => a.arn))]).apply(([resolved, arns]) =>
+                    JSON.stringify(
+                        dashboardBody({
+                            stack: args.stack,
+                            region: args.region,
+                            alarms: (resolved as AlarmSpec<string>[]).map((spec, i) => ({ spec, arn: arns[i]! })),
+                            series: STDB_SERIES.map((series) => ({ series, metric: emittedStdbMetric(agentConfig, series.name, args.environment) })),
+                            logGroupName: hostLogs,
+                        }),
+                    ),
+                ),
+            },
+            { parent: this },
+        );
+        this.dashboardName = dashboard.dashboardName;
+        this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, logGroupName: this.logGroupName, dashboardName: this.dashboardName });
     }
 
-    private topic(key: string, args: MonitoringArgs, region?: string): aws.sns.Topic {
+    private topic(key: string, args: MonitoringArgs, kmsKeyArn: pulumi.Output<string> | undefined, region?: string): aws.sns.Topic {
         const inRegion = region ? { region } : {};
-        const topic = new aws.sns.Topic(key, { ...inRegion, displayName: `inner-universe ${args.stack} alarms` }, { parent: this });
+        const topic = new aws.sns.Topic(key, { ...inRegion, displayName: `inner-universe ${args.stack} alarms`, ...withKey("kmsMasterKeyId", kmsKeyArn) }, { parent: this });
         if (args.alarms.email) {
             new aws.sns.TopicSubscription(`${key}-email`, { ...inRegion, topic: topic.arn, protocol: "email", endpoint: args.alarms.email }, { parent: this });
         }
@@ -226,4 +179,37 @@ export class Monitoring extends pulumi.ComponentResource {
         }
         return topic;
     }
+}
+
+function withKey<K extends string>(key: K, arn: pulumi.Output<string> | undefined): { [k in K]?: pulumi.Output<string> } {
+    return (arn ? { [key]: arn } : {}) as { [k in K]?: pulumi.Output<string> };
+}
+
+/** A spec as MetricAlarm inputs: one metric, or metric queries with the expression returning data. */
+export function alarmInputs(spec: AlarmSpec<pulumi.Input<string>>): Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "actionsEnabled"> {
+    const common = {
+        ...(spec.region ? { region: spec.region } : {}),
+        alarmDescription: spec.description,
+        evaluationPeriods: spec.evaluationPeriods,
+        ...(spec.datapointsToAlarm ? { datapointsToAlarm: spec.datapointsToAlarm } : {}),
+        threshold: spec.threshold,
+        comparisonOperator: spec.comparisonOperator,
+        treatMissingData: spec.treatMissingData,
+    };
+    if (spec.metric) {
+        const m = spec.metric;
+        return { ...common, namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, statistic: m.statistic, period: m.period };
+    }
+    const e = spec.expression!;
+    return {
+        ...common,
+        metricQueries: [
+            { id: "e1", expression: e.expression, label: e.label, returnData: true },
+            ...Object.entries(e.metrics).map(([id, m]) => ({
+                id,
+                returnData: false,
+                metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.statistic, period: m.period },
+            })),
+        ],
+    };
 }

@@ -133,6 +133,7 @@ export class AwsServer extends pulumi.ComponentResource {
             `${name}-mon`,
             {
                 stack: cfg.stack,
+                environment: cfg.environment,
                 region: a.region,
                 partition,
                 instanceId: host.instanceId,
@@ -141,6 +142,8 @@ export class AwsServer extends pulumi.ComponentResource {
                 cwAgentParameterName: cwAgentParameterName(cfg),
                 caddyAccessLog: mode === "acme",
                 alarms: a.alarms,
+                maxConnections: cfg.server.max_connections,
+                customerKey: a.customer_key,
                 domain,
                 ...(alb ? { alb: { loadBalancerArnSuffix: alb.loadBalancerArnSuffix, targetGroupArnSuffix: alb.targetGroupArnSuffix } } : {}),
             },

@@ -118,6 +118,10 @@ const alarmsSection = z.strictObject({
     cpu_percent: doc(intRange(1, 100).default(80), "CPUUtilization alarm threshold (%)", 80),
     memory_percent: doc(intRange(1, 100).default(85), "mem_used_percent alarm threshold (%)", 85),
     disk_percent: doc(intRange(1, 100).default(80), "disk_used_percent of /stdb alarm threshold (%)", 80),
+    connected_clients_percent: doc(intRange(1, 100).default(90), "Connected-clients alarm at this share of server.max_connections (%)", 90),
+    reducer_queue_length: doc(intRange(1, 100_000).default(25), "Reducer-queue alarm: operations waiting for the module instance, sustained 5 minutes", 25),
+    reducer_busy_percent: doc(intRange(1, 100).default(80), "Reducer-time alarm: share of wall-clock time spent in reducers over 15 minutes (%)", 80),
+    commitlog_growth_gb_per_day: doc(intRange(1, 10_000).default(10), "Commitlog-growth alarm threshold (GB/day, sustained 3 hours)", 10),
 });
 
 const backupsSection = z.strictObject({
@@ -178,6 +182,11 @@ export const awsSchema = z
             { zone_id: "Z0123456789ABCDEFGHIJ" },
         ),
         log_retention_days: doc(oneOfNumbers(LOG_RETENTION_DAYS).default(30), "Retention of the server log group (days)", 30),
+        customer_key: doc(
+            bool().default(false),
+            "Create a customer-managed KMS key (yearly rotation) for the alarm topics and log groups; its key policy lets CloudWatch, CloudWatch Logs and SNS use it",
+            true,
+        ),
         termination_protection: doc(bool().optional(), "EC2 termination protection (default: protect.data)", true),
     })
     // Like the top-level rules: run even when some keys are invalid, so one run lists every problem.

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { hostSpec } from "../../infra/aws/hostSpec";
 import { renderUserData } from "../../infra/aws/render/cloudInit";
 import { DATA_FSTYPE, SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
-import { emittedMetric, renderCwAgentConfig, type CwAgentConfig } from "../../infra/aws/render/cwAgentConfig";
+import { emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE, type CwAgentConfig } from "../../infra/aws/render/cwAgentConfig";
+import { alarmSpecs } from "../../infra/aws/alarmSpecs";
+import { alarmInputs } from "../../infra/aws/monitoring";
 import type { StackConfig } from "../../infra/config/load";
 import { ACCOUNT, all, DEFAULT_VPC, one, type AwsCaptured, type Invoke } from "./support/awsMocks";
 import { buildAwsServer, prodConfig } from "./support/stack";
@@ -234,7 +236,9 @@ describe("monitoring", () => {
 
     it("stores the agent config in an AmazonCloudWatch-* parameter, the rendered config exactly", () => {
         expect(agentParameter().inputs).toMatchObject({ name: "AmazonCloudWatch-inner-universe-prod", type: "String" });
-        expect(agentConfig()).toEqual(renderCwAgentConfig({ mount: "/stdb", logGroupName: "/inner-universe/prod/host", caddyAccessLog: true }));
+        expect(agentConfig()).toEqual(
+            renderCwAgentConfig({ mount: "/stdb", logGroupName: "/inner-universe/prod/host", caddyAccessLog: true, prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: cfg.environment } }),
+        );
     });
 
     it("applies it with an association on targets (not instanceId) running AmazonCloudWatch-ManageAgent", () => {
@@ -248,9 +252,18 @@ describe("monitoring", () => {
         expect(assoc.inputs.associationName).toMatch(/^inner-universe-prod-cwagent-[0-9a-f]{12}$/);
     });
 
-    it("ships logs to a log group with the configured retention", () => {
-        expect(one(resources, "aws:cloudwatch/logGroup:LogGroup").inputs).toEqual({ name: "/inner-universe/prod/host", retentionInDays: 90 });
+    it("ships logs (and the scraped SpacetimeDB series) to log groups with the configured retention", () => {
+        expect(all(resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs)).toEqual([
+            { name: "/inner-universe/prod/host", retentionInDays: 90 },
+            { name: "/inner-universe/prod/prometheus", retentionInDays: 90 },
+        ]);
         expect(new Set(agentConfig().logs.logs_collected.files.collect_list.map((f) => f.log_group_name))).toEqual(new Set(["/inner-universe/prod/host"]));
+        expect(agentConfig().logs.metrics_collected?.prometheus.log_group_name).toBe("/inner-universe/prod/prometheus");
+    });
+
+    it("has no customer key unless aws.customer_key (the AWS-managed keys encrypt topics and logs)", () => {
+        expect(all(resources, "aws:kms/key:Key")).toEqual([]);
+        for (const t of all(resources, "aws:sns/topic:Topic")) expect(t.inputs.kmsMasterKeyId, t.name).toBeUndefined();
     });
 
     it("recovers the instance on a system status failure and notifies", () => {
@@ -298,9 +311,48 @@ describe("monitoring", () => {
         });
     });
 
+    it("creates exactly the alarms of the alarm table, each from its row", () => {
+        const specs = alarmSpecs({
+            instanceId: outputs.instanceId,
+            mount: cfg.spacetimedb.root_dir,
+            environment: cfg.environment,
+            agentConfig: agentConfig(),
+            thresholds: cfg.aws!.alarms,
+            maxConnections: cfg.server.max_connections,
+            external: { domain: "db.inner-universe.example", healthCheckId: "abcdef11-2222-3333-4444-555555555555" },
+        });
+        const alarms = all(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+        expect(alarms.map((a) => a.name).sort()).toEqual(specs.map((s) => `${N}-mon-${s.key}`).sort());
+        for (const spec of specs) {
+            const { alarmActions: _a, okActions: _o, actionsEnabled: _e, ...inputs } = alarm(spec.key).inputs;
+            expect(inputs, spec.key).toEqual(JSON.parse(JSON.stringify(alarmInputs(spec))));
+        }
+    });
+
+    it("alarms on SpacetimeDB's own series in the namespace and dimension the agent publishes them with", () => {
+        const clients = alarm("stdb-clients").inputs;
+        expect(clients).toMatchObject({ namespace: STDB_NAMESPACE, metricName: "spacetime_worker_connected_clients", dimensions: { environment: "prod" }, threshold: 90 });
+        expect(emittedStdbMetric(agentConfig(), clients.metricName, "prod")).toEqual({ namespace: clients.namespace, metricName: clients.metricName, dimensions: clients.dimensions });
+        const busy = alarm("stdb-reducer-busy").inputs;
+        expect(busy.metricQueries.find((q: any) => q.returnData).expression).toBe("100 * m1 / (PERIOD(m1) * 1000000)");
+        expect(busy.metricQueries.find((q: any) => q.id === "m1").metric).toMatchObject({ namespace: STDB_NAMESPACE, metricName: "reducer_wasm_time_usec", stat: "Sum", dimensions: { environment: "prod" } });
+        expect(alarm("stdb-commitlog-growth").inputs.metricQueries[1].metric.metricName).toBe("spacetime_message_log_size_bytes");
+    });
+
+    it("draws a widget for every alarm the stack creates (the list comes from the graph, not a copy)", () => {
+        const dashboard = one(resources, "aws:cloudwatch/dashboard:Dashboard");
+        expect(dashboard.inputs.dashboardName).toBe("inner-universe-prod");
+        const body = JSON.parse(dashboard.inputs.dashboardBody) as { widgets: { type: string; properties: any }[] };
+        const graphed = body.widgets.flatMap((w) => (w.type === "metric" ? (w.properties.annotations?.alarms ?? []) : []));
+        const alarms = all(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+        expect(alarms.length).toBeGreaterThan(6);
+        for (const a of alarms) expect(graphed, a.name).toContain(`arn:aws:mock:${a.inputs.region ?? "eu-west-1"}:${ACCOUNT}:${a.name}`);
+        const status = body.widgets.find((w) => w.type === "alarm")!;
+        expect(status.properties.alarms).toHaveLength(alarms.filter((a) => a.inputs.region === undefined).length);
+    });
+
     it("gives every alarm actions", () => {
         const alarms = all(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-        expect(alarms.map((a) => a.name).sort()).toEqual(["cpu", "disk", "external-health", "instance-status", "memory", "system-status"].map((s) => `${N}-mon-${s}`));
         for (const a of alarms) {
             expect(a.inputs.alarmActions.length, a.name).toBeGreaterThan(0);
             expect(a.inputs.actionsEnabled, a.name).toBe(true);

@@ -1,5 +1,6 @@
 import { renderCaddyfile } from "../../render/caddyfile";
 import { renderBootstrap, type BootstrapOptions } from "./bootstrap";
+import { PROMETHEUS_SCRAPE_PATH, renderPrometheusScrapeConfig } from "./cwAgentConfig";
 import {
     ALB_PROXY_SERVICE,
     ALB_PROXY_SOCKET,
@@ -50,6 +51,7 @@ export function hostFiles(spec: HostSpec): WriteFile[] {
         { path: `/etc/systemd/system/${SERVER_UNIT}`, permissions: "0644", content: renderServerUnit(unitOpts) },
         { path: "/etc/rsyslog.d/30-spacetimedb.conf", permissions: "0644", content: rsyslogRule() },
         { path: "/etc/logrotate.d/spacetimedb", permissions: "0644", content: logrotateRule() },
+        { path: PROMETHEUS_SCRAPE_PATH, permissions: "0644", content: renderPrometheusScrapeConfig({ port: spec.server.port, environment: spec.environment }) },
     ];
     const f = spec.front;
     if (f.mode === "acme") {

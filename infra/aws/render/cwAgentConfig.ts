@@ -6,7 +6,63 @@ export interface CwAgentOptions {
     logGroupName: string;
     /** Ship Caddy's access log too (acme mode). */
     caddyAccessLog: boolean;
+    /** Scrape the server's loopback /v1/metrics (the Prometheus input, EMF) into this log group. */
+    prometheus?: { logGroupName: string; environment: string };
 }
+
+/**
+ * Where cloud-init writes the agent's Prometheus scrape config (a standard Prometheus
+ * `scrape_configs` file; the agent JSON only names its path).
+ */
+export const PROMETHEUS_SCRAPE_PATH = "/etc/inner-universe/cwagent-prometheus.yaml";
+/** Prometheus job of the server scrape; the EMF declarations select it by this name. */
+export const PROMETHEUS_JOB = "spacetimedb";
+/** CloudWatch namespace of the SpacetimeDB series (kept apart from the host metrics in CWAgent). */
+export const STDB_NAMESPACE = "InnerUniverse/SpacetimeDB";
+/** The one label every selected series is published with as a dimension (set by the scrape config). */
+export const STDB_DIMENSION = "environment";
+
+/** Prometheus types the agent converts; it drops histograms (AWS: "Prometheus metric type conversion by the CloudWatch agent"). */
+export type AgentPromType = "gauge" | "counter";
+
+export interface StdbSeries {
+    name: string;
+    type: AgentPromType;
+    unit: "Count" | "Bytes" | "Microseconds";
+    /** Keep only samples whose label matches (e.g. txn_type="Reducer"), so a Sum over the dimension means one thing. */
+    only?: { label: string; value: string };
+    why: string;
+}
+
+/**
+ * The SpacetimeDB series shipped to CloudWatch. Names, types and labels are what a real
+ * spacetimedb-standalone 1.2.0 emits on /v1/metrics once a database exists (test/e2e/metrics.test.ts
+ * scrapes one and checks each). Counters arrive as per-scrape deltas (the agent's conversion), so
+ * Sum over a period is the amount in that period. The 1.2 latency series are histograms, which the
+ * agent drops: reducer time comes from the reducer_wasm_time_usec counter instead. Reducer errors
+ * have no series in 1.2 (a reducer returning Err still counts as committed="true" in
+ * spacetime_num_txns_total, observed), so there is no error-rate alarm.
+ */
+export const STDB_SERIES: readonly StdbSeries[] = [
+    { name: "spacetime_worker_connected_clients", type: "gauge", unit: "Count", why: "WebSocket clients per database; the front admits server.max_connections" },
+    { name: "spacetime_worker_instance_operation_queue_length", type: "gauge", unit: "Count", why: "reducer calls waiting for the database's single module instance: a backlog is latency" },
+    { name: "spacetime_message_log_size_bytes", type: "gauge", unit: "Bytes", why: "commitlog size on the volume; it is never pruned" },
+    { name: "spacetime_worker_wasm_memory_bytes", type: "gauge", unit: "Bytes", why: "linear memory of the module instance" },
+    { name: "spacetime_subscription_connections", type: "gauge", unit: "Count", why: "connections with subscriptions" },
+    { name: "reducer_wasm_time_usec", type: "counter", unit: "Microseconds", why: "time spent running reducers: per period, how busy the serial module instance is" },
+    { name: "spacetime_num_txns_total", type: "counter", unit: "Count", only: { label: "txn_type", value: "Reducer" }, why: "reducer transactions" },
+];
+
+export type PrometheusSection = {
+    log_group_name: string;
+    prometheus_config_path: string;
+    emf_processor: {
+        metric_declaration_dedup: boolean;
+        metric_namespace: string;
+        metric_unit: Record<string, string>;
+        metric_declaration: { source_labels: string[]; label_matcher: string; dimensions: string[][]; metric_selectors: string[] }[];
+    };
+};
 
 export interface CwAgentConfig {
     agent: { metrics_collection_interval: number; omit_hostname: boolean };
@@ -18,7 +74,10 @@ export interface CwAgentConfig {
             disk: { resources: string[]; measurement: string[]; drop_device: boolean };
         };
     };
-    logs: { logs_collected: { files: { collect_list: { file_path: string; log_group_name: string; log_stream_name: string; timezone: string }[] } } };
+    logs: {
+        logs_collected: { files: { collect_list: { file_path: string; log_group_name: string; log_stream_name: string; timezone: string }[] } };
+        metrics_collected?: { prometheus: PrometheusSection };
+    };
 }
 
 /**
@@ -44,14 +103,77 @@ export function renderCwAgentConfig(o: CwAgentOptions): CwAgentConfig {
                 disk: { resources: [o.mount], measurement: ["used_percent"], drop_device: true },
             },
         },
-        logs: { logs_collected: { files: { collect_list: files } } },
+        logs: {
+            logs_collected: { files: { collect_list: files } },
+            ...(o.prometheus ? { metrics_collected: { prometheus: prometheusSection(o.prometheus.logGroupName) } } : {}),
+        },
     };
 }
 
-export interface AgentMetric {
+const exact = (name: string) => `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+
+/** One declaration per label filter: series without a filter share one, each filtered series gets its own. */
+function prometheusSection(logGroupName: string): PrometheusSection {
+    const declaration = (series: readonly StdbSeries[], only?: StdbSeries["only"]) => ({
+        source_labels: only ? ["job", only.label] : ["job"],
+        label_matcher: only ? `^${PROMETHEUS_JOB};${only.value}$` : `^${PROMETHEUS_JOB}$`,
+        dimensions: [[STDB_DIMENSION]],
+        metric_selectors: series.map((s) => exact(s.name)),
+    });
+    return {
+        log_group_name: logGroupName,
+        prometheus_config_path: PROMETHEUS_SCRAPE_PATH,
+        emf_processor: {
+            // Each label set is its own log event; several collapse onto one dimension set on purpose.
+            metric_declaration_dedup: false,
+            metric_namespace: STDB_NAMESPACE,
+            metric_unit: Object.fromEntries(STDB_SERIES.map((s) => [s.name, s.unit])),
+            metric_declaration: [
+                declaration(STDB_SERIES.filter((s) => !s.only)),
+                ...STDB_SERIES.filter((s) => s.only).map((s) => declaration([s], s.only)),
+            ],
+        },
+    };
+}
+
+/**
+ * The Prometheus scrape config the agent reads (written by cloud-init). The server listens on
+ * loopback only, so the agent scrapes 127.0.0.1; the static label becomes the one dimension.
+ */
+export function renderPrometheusScrapeConfig(o: { port: number; environment: string }): string {
+    return [
+        "# CloudWatch agent: scrape the SpacetimeDB server's loopback /v1/metrics (rendered by infra/aws/render/cwAgentConfig.ts).",
+        "global:",
+        "  scrape_interval: 1m",
+        "  scrape_timeout: 10s",
+        "scrape_configs:",
+        `  - job_name: ${PROMETHEUS_JOB}`,
+        "    metrics_path: /v1/metrics",
+        "    sample_limit: 10000",
+        "    static_configs:",
+        `      - targets: ["127.0.0.1:${o.port}"]`,
+        "        labels:",
+        `          ${STDB_DIMENSION}: ${JSON.stringify(o.environment)}`,
+        "",
+    ].join("\n");
+}
+
+/** The CloudWatch metric the agent makes of one selected series: what an alarm or widget must name. */
+export function emittedStdbMetric(config: CwAgentConfig, seriesName: string, environment: string): AgentMetric {
+    const prom = config.logs.metrics_collected?.prometheus;
+    if (!prom) throw new Error("the agent config scrapes no Prometheus metrics");
+    const declaration = prom.emf_processor.metric_declaration.find((d) => d.metric_selectors.some((sel) => new RegExp(sel).test(seriesName)));
+    if (!declaration) throw new Error(`${seriesName} is not selected by any metric_declaration`);
+    const dims = declaration.dimensions[0] ?? [];
+    if (dims.length !== 1 || dims[0] !== STDB_DIMENSION) throw new Error(`only the ${STDB_DIMENSION} dimension is resolved here, got ${dims.join(",")}`);
+    return { namespace: prom.emf_processor.metric_namespace, metricName: seriesName, dimensions: { [STDB_DIMENSION]: environment } };
+}
+
+/** V is the type of a value known only at deploy time (the instance id): string in tests, an Output in the program. */
+export interface AgentMetric<V = string> {
     namespace: string;
     metricName: string;
-    dimensions: Record<string, string>;
+    dimensions: Record<string, string | V>;
 }
 
 /** Tags each agent plugin puts on its metrics before the agent section's settings apply (AWS CloudWatch agent docs). */
@@ -62,15 +184,15 @@ const PLUGIN_TAGS: Record<"mem" | "disk", string[]> = { mem: [], disk: ["path", 
  * tags minus dropped ones, `host` unless omitted, plus append_dimensions with `${aws:InstanceId}`
  * resolved. Alarms are built from this, never from hand-written dimensions.
  */
-export function emittedMetric(
+export function emittedMetric<V = string>(
     config: CwAgentConfig,
     plugin: "mem" | "disk",
-    facts: { instanceId: string; path?: string; device?: string; fstype?: string; host?: string },
-): AgentMetric {
+    facts: { instanceId: V; path?: string; device?: string; fstype?: string; host?: string },
+): AgentMetric<V> {
     const section = config.metrics.metrics_collected[plugin];
     const measurement = section.measurement[0] ?? "";
     const metricName = measurement.startsWith(`${plugin}_`) ? measurement : `${plugin}_${measurement}`;
-    const dims: Record<string, string> = {};
+    const dims: Record<string, string | V> = {};
     for (const tag of PLUGIN_TAGS[plugin]) {
         if (tag === "device" && "drop_device" in section && section.drop_device) continue;
         const value = facts[tag as "path" | "device" | "fstype"];

@@ -79,6 +79,10 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, w: M
             return { id: `${name}-id`, state: { certificateArn: inputs.certificateArn } };
         case "aws:route53/record:Record":
             return { id: `${name}-id`, state: { fqdn: String(inputs.name).replace(/\.$/, "") } };
+        case "aws:kms/key:Key": {
+            const keyId = `${nextId("k").slice(2)}`.padStart(36, "0").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-").slice(0, 36);
+            return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };
+        }
         case "aws:route53/healthCheck:HealthCheck":
             return { id: "abcdef11-2222-3333-4444-555555555555", state: {} };
         default:
@@ -88,6 +92,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, w: M
 
 function fakeInvoke(token: string, args: Record<string, any>, w: MockWorld): Record<string, unknown> {
     switch (token) {
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { id: ACCOUNT, accountId: ACCOUNT, arn: `arn:aws:sts::${ACCOUNT}:assumed-role/deployer/ci`, userId: "AROAEXAMPLE:ci" };
         case "aws:index/getPartition:getPartition":
             return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:ec2/getVpc:getVpc":
@@ -98,7 +104,8 @@ function fakeInvoke(token: string, args: Record<string, any>, w: MockWorld): Rec
             return { id: args.name, name: args.name, type: "String", value: w.amiFromParameter, version: 42 };
         case "aws:ec2/getAmi:getAmi": {
             const wanted = (args.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "image-id")?.values[0];
-            if (!(args.owners as string[] | undefined)?.includes("amazon")) throw new Error("no AMI matches (owners)");
+            // "amazon" publishes Amazon Linux, account 136693071363 publishes Debian.
+            if (!(args.owners as string[] | undefined)?.some((o) => o === "amazon" || o === "136693071363")) throw new Error("no AMI matches (owners)");
             return { id: wanted, imageId: wanted, ownerId: "137112412989", architecture: "x86_64", rootDeviceName: "/dev/xvda" };
         }
         default:

@@ -39,6 +39,15 @@ const T = {
     ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    iamPolicy: "aws:iam/policy:Policy",
+    user: "aws:iam/user:User",
+    accessKey: "aws:iam/accessKey:AccessKey",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    kmsKey: "aws:kms/key:Key",
+    lb: "aws:lb/loadBalancer:LoadBalancer",
+    listener: "aws:lb/listener:Listener",
     localShell: "pulumi-nodejs:dynamic/inner-universe:LocalShell",
     container: "docker:index/container:Container",
 } as const;
@@ -153,6 +162,73 @@ export const loopbackServers = policy(
     },
 );
 
+/** Services that assume a role without sending aws:SourceAccount (EC2 instance profiles stay in the instance's account). */
+const NO_SOURCE_CONTEXT = new Set(["ec2.amazonaws.com"]);
+
+export const serviceRolesScoped = policy(
+    "iam-service-roles-source-account",
+    "A role a service assumes carries aws:SourceAccount or aws:SourceArn (confused-deputy protection), except EC2 instance roles.",
+    (args, report) => {
+        if (args.type !== T.role) return;
+        for (const st of statements(args.props.assumeRolePolicy)) {
+            const services = ([] as string[]).concat(st.Principal?.Service ?? []);
+            const scoped = Object.values(st.Condition ?? {}).some((c: any) => c && ("aws:SourceAccount" in c || "aws:SourceArn" in c));
+            for (const svc of services) if (!NO_SOURCE_CONTEXT.has(svc) && !scoped) report(`${svc} may assume the role without an aws:SourceAccount/aws:SourceArn condition`);
+        }
+    },
+);
+
+export const noWildcardIam = policy(
+    "iam-no-wildcard-actions",
+    'Inline and customer-managed IAM policies name their actions: no "*", no "service:*", no NotAction (FSBP IAM.1, IAM.21).',
+    (args, report) => {
+        const docs: unknown[] = [];
+        if (args.type === T.rolePolicy || args.type === T.iamPolicy) docs.push(args.props.policy);
+        if (args.type === T.role) for (const p of args.props.inlinePolicies ?? []) docs.push(p.policy);
+        for (const st of docs.flatMap(statements)) {
+            if (st.Effect !== "Allow") continue;
+            if (st.NotAction) report("an Allow statement uses NotAction");
+            for (const a of ([] as string[]).concat(st.Action ?? [])) if (a === "*" || /^[a-z0-9-]+:\*$/i.test(a)) report(`allows ${a}`);
+        }
+    },
+);
+
+export const noIamUsers = policy("no-iam-users", "The stack creates no IAM users or access keys: hosts use instance roles, people use SSO (FSBP IAM.2).", (args, report) => {
+    if (args.type === T.user || args.type === T.accessKey) report(`${args.type} creates long-lived credentials`);
+});
+
+export const logGroupsRetained = policy("log-groups-have-retention", "Every log group has a retention period (never kept, or billed, forever by accident).", (args, report) => {
+    if (args.type === T.logGroup && !(Number(args.props.retentionInDays) > 0)) report("log group has no retentionInDays");
+});
+
+export const kmsKeysRotate = policy("kms-keys-rotate", "Customer-managed symmetric keys rotate yearly (FSBP KMS.4).", (args, report) => {
+    if (args.type !== T.kmsKey) return;
+    const spec = args.props.customerMasterKeySpec ?? args.props.keySpec ?? "SYMMETRIC_DEFAULT";
+    if (spec === "SYMMETRIC_DEFAULT" && args.props.enableKeyRotation !== true) report("enableKeyRotation is not true");
+});
+
+/** TLS 1.2+ policies with forward secrecy only (FSBP ELB.8 asks for a strong predefined policy). */
+export const ALB_TLS_POLICIES = new Set(["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-FS-1-2-Res-2020-10"]);
+
+export const albHardened = policy(
+    "alb-https-hardened",
+    "Load balancers drop invalid headers (ELB.4), are deletion-protected with protect.data (ELB.6); HTTP listeners only redirect to HTTPS (ELB.1); HTTPS listeners use a TLS 1.2+ forward-secret policy (ELB.8).",
+    (args, report) => {
+        if (args.type === T.lb && (args.props.loadBalancerType ?? "application") === "application") {
+            if (args.props.dropInvalidHeaderFields !== true) report("dropInvalidHeaderFields is not true");
+            if (args.getConfig<StackPolicyConfig>().protectData && args.props.enableDeletionProtection !== true) report("enableDeletionProtection is not true (protect.data)");
+            if (args.props.desyncMitigationMode !== undefined && !["defensive", "strictest"].includes(args.props.desyncMitigationMode)) report(`desyncMitigationMode is ${args.props.desyncMitigationMode}`);
+        }
+        if (args.type === T.listener) {
+            const protocol = String(args.props.protocol ?? "").toUpperCase();
+            const actions: any[] = args.props.defaultActions ?? [];
+            if (protocol === "HTTP" && !actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS")) report("an HTTP listener does something other than redirect to HTTPS");
+            if (protocol === "HTTPS" && !ALB_TLS_POLICIES.has(args.props.sslPolicy)) report(`sslPolicy ${args.props.sslPolicy ?? "unset"} is not a TLS 1.2+ forward-secret policy`);
+        }
+    },
+    { configSchema: { properties: { protectData: { type: "boolean", default: true } } } },
+);
+
 export const allPolicies: ResourceValidationPolicy[] = [
     encryptedVolumes,
     gp3Volumes,
@@ -164,6 +240,12 @@ export const allPolicies: ResourceValidationPolicy[] = [
     protectedData,
     noSecretsInUserData,
     loopbackServers,
+    serviceRolesScoped,
+    noWildcardIam,
+    noIamUsers,
+    logGroupsRetained,
+    kmsKeysRotate,
+    albHardened,
 ];
 
 /** Runs every policy over captured resources (mock tests of every stack call this). */
@@ -251,6 +333,19 @@ function sgRules(args: ResourceValidationArgs): SgRule[] {
         return [...inline(p.ingress, "ingress"), ...inline(p.egress, "egress")];
     }
     return [];
+}
+
+/** Statements of a policy document given as JSON text (engine, mocks) or an object. */
+function statements(doc: unknown): Record<string, any>[] {
+    let d: any = doc;
+    if (typeof d === "string") {
+        try {
+            d = JSON.parse(d);
+        } catch {
+            return [];
+        }
+    }
+    return d && typeof d === "object" ? ([] as Record<string, any>[]).concat(d.Statement ?? []) : [];
 }
 
 function decode(b64: string): string {

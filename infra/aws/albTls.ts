@@ -19,6 +19,10 @@ export interface AlbTlsArgs {
     routes: Route[];
     deployCidrs: string[];
     authRequired: boolean;
+    /** aws.alb.access_logs: an existing bucket the region's ELB log delivery may write to. */
+    accessLogs?: { bucket: string; prefix: string };
+    /** aws.alb.waf_acl_arn: an existing regional WAFv2 web ACL. */
+    wafAclArn?: string;
 }
 
 /** TLS 1.3 with 1.2 fallback, forward-secret ciphers only. */
@@ -51,11 +55,16 @@ export class AlbTls extends pulumi.ComponentResource {
                 // Subscriptions are long-lived WebSockets that can sit idle between updates.
                 idleTimeout: args.idleTimeoutSeconds,
                 dropInvalidHeaderFields: true,
+                desyncMitigationMode: "defensive",
                 enableDeletionProtection: args.deletionProtection,
+                ...(args.accessLogs ? { accessLogs: { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true } } : {}),
                 tags: { Name: `inner-universe-${args.environment}` },
             },
             { parent: this },
         );
+        if (args.wafAclArn) {
+            new aws.wafv2.WebAclAssociation(`${name}-waf`, { resourceArn: lb.arn, webAclArn: args.wafAclArn }, { parent: this });
+        }
         const targetGroup = new aws.lb.TargetGroup(
             `${name}-tg`,
             {

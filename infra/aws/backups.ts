@@ -23,14 +23,18 @@ export class Backups extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Backups", name, {}, opts);
+        // Confused-deputy guard: DLM may assume the role only on behalf of this account.
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const role = new aws.iam.Role(
             `${name}-dlm-role`,
             {
                 description: "Data Lifecycle Manager: snapshots of the SpacetimeDB data volume",
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
+                assumeRolePolicy: accountId.apply((account) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": account } } }],
+                    }),
+                ),
             },
             { parent: this },
         );

@@ -111,6 +111,8 @@ export class AwsServer extends pulumi.ComponentResource {
                     routes: routeMatrix({ database: cfg.spacetimedb.database, exposeCall: cfg.tls.expose_call, exposeSql: cfg.tls.expose_sql }),
                     deployCidrs: a.deploy_cidrs,
                     authRequired: cfg.server.auth_required,
+                    ...(a.alb.access_logs ? { accessLogs: a.alb.access_logs } : {}),
+                    ...(a.alb.waf_acl_arn ? { wafAclArn: a.alb.waf_acl_arn } : {}),
                 },
                 child,
             );

@@ -110,6 +110,21 @@ const albSection = z.strictObject({
         "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
     ),
     idle_timeout_s: doc(intRange(60, 4000).default(3600), "ALB idle timeout; WebSocket subscriptions idle longer than the 60 s default", 3600),
+    access_logs: doc(
+        z
+            .strictObject({
+                bucket: doc(pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"), "Existing S3 bucket whose policy lets the region's ELB log delivery write", "inner-universe-alb-logs"),
+                prefix: doc(pattern(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, "an S3 key prefix without a leading or trailing slash").default("prod"), "Key prefix of the log objects", "prod"),
+            })
+            .optional(),
+        "ALB access logs (FSBP ELB.5) into an existing bucket; the stack does not create or own the bucket",
+        { bucket: "inner-universe-alb-logs", prefix: "prod" },
+    ),
+    waf_acl_arn: doc(
+        pattern(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]+\/[0-9a-f-]{36}$/, "a regional WAFv2 web ACL ARN").optional(),
+        "Associate this existing regional WAFv2 web ACL with the load balancer (FSBP ELB.16)",
+        "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/inner-universe/11111111-2222-3333-4444-555555555555",
+    ),
 });
 
 const alarmsSection = z.strictObject({
@@ -248,6 +263,7 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
         });
         if (azs.size < 2) fail(["alb", "subnets"], "an ALB needs subnets in at least two different availability zones");
         if (!a.alb.certificate_arn && !a.dns) fail(["alb", "certificate_arn"], "required unless dns.zone_id is set (the certificate is then requested and DNS-validated)");
+        if (a.alb.waf_acl_arn && region && arnRegion(a.alb.waf_acl_arn) !== region) fail(["alb", "waf_acl_arn"], `web ACL is in ${arnRegion(a.alb.waf_acl_arn)}; the ALB is in ${region}`);
         if (a.alb.certificate_arn && region && arnRegion(a.alb.certificate_arn) !== region) {
             fail(["alb", "certificate_arn"], `certificate is in ${arnRegion(a.alb.certificate_arn)}; the ALB is in ${region}`);
         }

@@ -379,7 +379,9 @@ describe("backups", () => {
 
     it("run as a role only DLM can assume, with the DLM service policy only", () => {
         const role = byName(`${N}-backup-dlm-role`);
-        expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+        expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+            { Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } },
+        ]);
         const attached = all(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.name);
         expect(attached.map((a) => a.inputs.policyArn)).toEqual(["arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"]);
     });

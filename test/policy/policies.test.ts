@@ -15,6 +15,12 @@ import {
     runPoliciesOver,
     snapshotTagged,
     worldOnlyWeb,
+    serviceRolesScoped,
+    noWildcardIam,
+    noIamUsers,
+    logGroupsRetained,
+    kmsKeysRotate,
+    albHardened,
     type CapturedResource,
 } from "../../policy/policies";
 import { SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
@@ -30,6 +36,15 @@ const SG = "aws:ec2/securityGroup:SecurityGroup";
 const SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+const ROLE = "aws:iam/role:Role";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+const KEY = "aws:kms/key:Key";
+const LB = "aws:lb/loadBalancer:LoadBalancer";
+const LISTENER = "aws:lb/listener:Listener";
+const trust = (service: string, condition?: object) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(condition ? { Condition: condition } : {}) }] });
+const doc = (action: string | string[], extra: object = {}) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "arn:aws:kms:eu-west-1:1:key/k", ...extra }] });
+const goodLb = { loadBalancerType: "application", dropInvalidHeaderFields: true, enableDeletionProtection: true };
 
 const goodVolume = { type: "gp3", encrypted: true, tags: { [SNAPSHOT_TAG_KEY]: "prod" } };
 const goodInstance = { metadataOptions: { httpTokens: "required" }, rootBlockDevice: { encrypted: true, volumeType: "gp3" }, userData: "#cloud-config\nruncmd:\n- [echo, hi]\n" };
@@ -66,6 +81,18 @@ const cases: [ResourceValidationPolicy, CapturedResource, CapturedResource, stri
     [loopbackServers, r(SHELL, { environment: { IU_LISTEN: "127.0.0.1:3000" } }), r(SHELL, { environment: { IU_LISTEN: "0.0.0.0:3000" } }), "the local server listens on 0.0.0.0"],
     [loopbackServers, r(SHELL, { environment: { IU_LISTEN: "[::1]:3000" } }), r(SHELL, { environment: { IU_LISTEN: "10.1.2.3:3000" } }), "set inner-universe:spacetimedb.address to 127.0.0.1"],
     [loopbackServers, r(CONTAINER, { ports: [{ internal: 3000, external: 3100, ip: "127.0.0.1" }] }), r(CONTAINER, { ports: [{ internal: 3000, external: 3100 }] }), "publishes port 3100 on every interface"],
+    [serviceRolesScoped, r(ROLE, { assumeRolePolicy: trust("dlm.amazonaws.com", { StringEquals: { "aws:SourceAccount": "123456789012" } }) }), r(ROLE, { assumeRolePolicy: trust("dlm.amazonaws.com") }), "dlm.amazonaws.com may assume the role without"],
+    [serviceRolesScoped, r(ROLE, { assumeRolePolicy: trust("ec2.amazonaws.com") }), r(ROLE, { assumeRolePolicy: JSON.parse(trust("lambda.amazonaws.com", { StringEquals: { "aws:PrincipalTag/x": "y" } })) }), "lambda.amazonaws.com"],
+    [noWildcardIam, r(ROLE_POLICY, { policy: doc(["kms:Decrypt", "kms:DescribeKey"]) }), r(ROLE_POLICY, { policy: doc("kms:*") }), "allows kms:*"],
+    [noWildcardIam, r(ROLE, { inlinePolicies: [{ name: "p", policy: doc("s3:GetObject") }] }), r(ROLE, { inlinePolicies: [{ name: "p", policy: doc("*") }] }), "allows *"],
+    [noWildcardIam, r(ROLE_POLICY, { policy: doc("kms:Decrypt*") }), r(ROLE_POLICY, { policy: JSON.stringify({ Statement: [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }] }) }), "NotAction"],
+    [noIamUsers, r(ROLE, {}), r("aws:iam/accessKey:AccessKey", { user: "ci" }), "long-lived credentials"],
+    [logGroupsRetained, r(LOG_GROUP, { name: "/g", retentionInDays: 30 }), r(LOG_GROUP, { name: "/g" }), "no retentionInDays"],
+    [kmsKeysRotate, r(KEY, { enableKeyRotation: true }), r(KEY, { description: "k" }), "enableKeyRotation is not true"],
+    [albHardened, r(LB, goodLb), r(LB, { ...goodLb, dropInvalidHeaderFields: false }), "dropInvalidHeaderFields"],
+    [albHardened, r(LB, goodLb), r(LB, { ...goodLb, enableDeletionProtection: false }), "enableDeletionProtection"],
+    [albHardened, r(LISTENER, { protocol: "HTTP", port: 80, defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] }), r(LISTENER, { protocol: "HTTP", port: 80, defaultActions: [{ type: "forward", targetGroupArn: "tg" }] }), "other than redirect to HTTPS"],
+    [albHardened, r(LISTENER, { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" }), r(LISTENER, { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-2016-08" }), "not a TLS 1.2+ forward-secret policy"],
 ];
 
 describe("each policy has a passing and a failing case", () => {

@@ -300,7 +300,7 @@ describe("monitoring", () => {
     });
 
     it("checks https://DOMAIN/v1/ping from Route 53 and alarms on it in us-east-1", () => {
-        expect(one(resources, "aws:route53/healthCheck:HealthCheck").inputs).toMatchObject({ type: "HTTPS", fqdn: "db.inner-universe.example", port: 443, resourcePath: "/v1/ping", enableSni: true });
+        expect(one(resources, "aws:route53/healthCheck:HealthCheck").inputs).toMatchObject({ type: "HTTPS", fqdn: "db.inner-universe.example", port: 443, resourcePath: "/v1/ping", enableSni: true, tags: { Name: "inner-universe-prod-ping" } });
         expect(alarm("external-health").inputs).toMatchObject({
             region: "us-east-1",
             namespace: "AWS/Route53",

@@ -1,22 +1,95 @@
 /**
- * What a person asks of a running stack: last update, endpoint, and is it answering.
- *   tsx scripts/status.ts [--stack dev]     (bash scripts/dev.sh status)
- * Reads the stack through the CLI in the environment dev.sh sets; exit 1 when unhealthy.
+ * What a person (or a script) asks of a running stack, for every runtime: health through the
+ * public front, server version, module hash on the server vs the stack's, database identity,
+ * row counts, TLS certificate, and — for a server on this machine — its process, data-dir size,
+ * disk headroom and log.
+ *   tsx scripts/status.ts [--stack dev] [--json] [--logs N]     (bash scripts/dev.sh status)
+ * Reads the stack through the CLI in the environment dev.sh sets; exit 1 when unhealthy, naming why.
  */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_ROOT } from "./lib/engine";
+import { parse as parseYaml } from "yaml";
+import { atlasOutputSchema } from "../infra/contract/atlas";
+import { parseStackConfig, type StackConfig } from "../infra/config/load";
 import { pulumiOk, stackOutputs } from "./lib/cli";
-import { stackStatus } from "./lib/status";
+import { PROJECT_ROOT } from "./lib/engine";
+import { evaluate, type StatusFacts } from "./lib/status";
+import { localFacts, tailLines } from "./lib/status-local";
+import { probeServer } from "./lib/status-probe";
 
 async function main(): Promise<number> {
-    const { values } = parseArgs({ options: { stack: { type: "string", default: process.env.IU_STACK ?? "dev" } } });
+    const { values } = parseArgs({
+        options: { stack: { type: "string", default: process.env.IU_STACK ?? "dev" }, json: { type: "boolean", default: false }, logs: { type: "string" } },
+    });
     const stack = values.stack!;
+    const logLines = values.logs === undefined ? 0 : Number(values.logs);
+    if (!Number.isInteger(logLines) || logLines < 0) throw new Error(`--logs: expected a number of lines, got ${values.logs}`);
     const opts = { cwd: PROJECT_ROOT };
-    const outputs = await stackOutputs(stack, opts);
-    const history = JSON.parse((await pulumiOk(["stack", "history", "-s", stack, "--json"], opts)).stdout) as { kind: string; result: string; endTime?: string; startTime: string }[];
-    const report = await stackStatus(stack, outputs, history[0]);
-    console.log(report.text);
+
+    // The deployer token (a secret output) lets the SQL probes read what only the owner may.
+    const outputs = await stackOutputs(stack, { ...opts, showSecrets: true }).catch(() => stackOutputs(stack, opts));
+    const history = JSON.parse((await pulumiOk(["stack", "history", "-s", stack, "--json"], opts)).stdout) as StatusFacts["last"][];
+    const cfg = stackConfig(stack);
+    const facts: StatusFacts = { stack, runtime: cfg.runtime, atlasOutput: outputs.atlas, ...(history[0] ? { last: history[0] } : {}) };
+
+    const atlas = atlasOutputSchema.safeParse(outputs.atlas);
+    if (atlas.success) {
+        const a = atlas.data;
+        const caPath = a.tls.caCertPath ? path.resolve(PROJECT_ROOT, a.tls.caCertPath) : cfg.remote?.ca_cert ? path.resolve(PROJECT_ROOT, cfg.remote.ca_cert) : undefined;
+        const token = typeof outputs.deployerToken === "string" ? outputs.deployerToken : undefined;
+        facts.server = await probeServer({
+            publicUrl: a.http.url.replace(/\/$/, ""),
+            adminUrl: adminUrl(cfg, a.http.url),
+            database: a.database.name,
+            ...(token ? { token } : {}),
+            ...(caPath && fs.existsSync(caPath) ? { ca: fs.readFileSync(caPath) } : {}),
+        });
+    }
+    if (cfg.runtime === "local") {
+        const root = path.resolve(PROJECT_ROOT, cfg.spacetimedb.root_dir);
+        facts.local = localFacts(root);
+        if (logLines > 0) facts.logs = tailLines(facts.local.logFile, logLines);
+    } else if (logLines > 0) {
+        facts.logs = remoteLogs(cfg, outputs, logLines);
+    }
+    if (outputs.aws && typeof outputs.aws === "object") facts.aws = outputs.aws as StatusFacts["aws"];
+
+    const report = evaluate(facts);
+    console.log(values.json ? JSON.stringify({ healthy: report.healthy, problems: report.problems, ...report.fields }, null, 2) : report.text);
     return report.healthy ? 0 : 1;
+}
+
+/** The stack's config as the program parses it, from Pulumi.<stack>.yaml (no secrets needed). */
+function stackConfig(stack: string): StackConfig {
+    const file = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+    const doc = (fs.existsSync(file) ? parseYaml(fs.readFileSync(file, "utf8")) : {}) as { config?: Record<string, unknown> };
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc?.config ?? {})) if (k.startsWith("inner-universe:")) raw[k.slice("inner-universe:".length)] = v;
+    return parseStackConfig(raw, { stack, projectRoot: PROJECT_ROOT });
+}
+
+/** Where the deploy steps reach the server: the loopback server for local/docker, the public front otherwise. */
+function adminUrl(cfg: StackConfig, publicUrl: string): string {
+    if (cfg.runtime === "local" || cfg.runtime === "docker") {
+        const host = ["0.0.0.0", "::", "localhost"].includes(cfg.spacetimedb.address) ? "127.0.0.1" : cfg.spacetimedb.address;
+        return `http://${host.includes(":") ? `[${host}]` : host}:${cfg.spacetimedb.port}`;
+    }
+    return publicUrl.replace(/\/$/, "");
+}
+
+/** docker: the container's log; aws/remote have no log on this machine (CloudWatch Logs has the host's). */
+function remoteLogs(cfg: StackConfig, outputs: Record<string, unknown>, n: number): string[] {
+    const container = (outputs.backup as { containerName?: string } | undefined)?.containerName;
+    if (cfg.runtime === "docker" && container) {
+        try {
+            return execFileSync("docker", ["logs", "--tail", String(n), container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trimEnd().split("\n");
+        } catch (e) {
+            return [`(docker logs ${container} failed: ${e instanceof Error ? e.message : String(e)})`];
+        }
+    }
+    return [`(--logs reads local runtimes only; ${cfg.runtime} logs are in ${cfg.runtime === "aws" ? `CloudWatch Logs /inner-universe/${cfg.stack}/host` : "the server's own logging"})`];
 }
 
 main().then(

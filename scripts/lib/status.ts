@@ -1,43 +1,115 @@
-import * as fs from "node:fs";
-import * as https from "node:https";
-import * as http from "node:http";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import type { LocalFacts } from "./status-local";
+import type { ServerFacts } from "./status-probe";
+
+/**
+ * `status` of any stack: facts are gathered elsewhere (status-probe.ts over HTTP and TLS,
+ * status-local.ts on this machine); this file judges them. Pure, table-tested: every problem
+ * names what is wrong, and the report is healthy only without problems.
+ */
+
+export interface StatusFacts {
+    stack: string;
+    runtime: string;
+    last?: { kind: string; result: string; endTime?: string; startTime: string };
+    /** The stack's atlas output as the CLI returned it (validated here). */
+    atlasOutput: unknown;
+    server?: ServerFacts;
+    local?: LocalFacts;
+    /** AWS stacks: the ids in the stack's outputs. */
+    aws?: { instanceId?: string; dataVolumeId?: string; alarmTopicArn?: string; dnsTarget?: string };
+    logs?: string[];
+}
 
 export interface StatusReport {
     healthy: boolean;
+    problems: string[];
+    fields: Record<string, unknown>;
     text: string;
 }
 
-/** What a person asks of a running stack: last update, resource count, and is it answering. */
-export async function stackStatus(
-    stack: string,
-    outputs: Record<string, unknown>,
-    last?: { kind: string; result: string; endTime?: string; startTime: string },
-): Promise<StatusReport> {
-    const lines = [`stack: ${stack}`];
-    if (last) lines.push(`last update: ${last.kind} ${last.result} at ${last.endTime ?? last.startTime}`);
-    const parsed = atlasOutputSchema.safeParse(outputs.atlas);
-    if (!parsed.success) {
-        lines.push("atlas output: missing or invalid (run up)");
-        return { healthy: false, text: lines.join("\n") };
+/** Below this many days a certificate is a problem (ACME renews at 30 days left; something is stuck). */
+export const CERT_MIN_DAYS = 14;
+/** Below this share of free space on the data filesystem (the commitlog is never pruned). */
+export const DISK_MIN_FREE_PERCENT = 10;
+
+const short = (h: string) => `${h.slice(0, 12)}…`;
+
+export function evaluate(f: StatusFacts): StatusReport {
+    const problems: string[] = [];
+    const fields: Record<string, unknown> = { stack: f.stack, runtime: f.runtime };
+    if (f.last) fields.lastUpdate = `${f.last.kind} ${f.last.result} at ${f.last.endTime ?? f.last.startTime}`;
+    if (f.last && f.last.result !== "succeeded") problems.push(`last update: ${f.last.kind} ${f.last.result}`);
+
+    const parsed = atlasOutputSchema.safeParse(f.atlasOutput);
+    const atlas: AtlasOutput | undefined = parsed.success ? parsed.data : undefined;
+    if (!atlas) problems.push("atlas output: missing or invalid (run up)");
+    else fields.endpoint = { http: atlas.http.url, ws: atlas.ws.url, database: atlas.database.name };
+
+    if (f.local) {
+        const l = f.local;
+        fields.server = { pid: l.pid ?? null, running: l.running, pidFile: l.pidFile };
+        if (!l.pid) problems.push(`server: no pid in ${l.pidFile} (not started, or stopped)`);
+        else if (!l.running) problems.push(`server: process ${l.pid} from ${l.pidFile} is not running`);
+        fields.dataDir = { path: l.rootDir, bytes: l.rootBytes ?? null };
+        if (l.rootBytes === undefined) problems.push(`data dir: ${l.rootDir} does not exist`);
+        if (l.disk) {
+            fields.disk = l.disk;
+            if (l.disk.freePercent < DISK_MIN_FREE_PERCENT) problems.push(`disk: only ${l.disk.freePercent}% free on the filesystem of ${l.rootDir}`);
+        }
     }
-    const atlas = parsed.data;
-    lines.push(`endpoint: ${atlas.http.url} (database ${atlas.database.name}, module ${atlas.module.sha256.slice(0, 12)})`);
-    const ping = await pingUrl(atlas);
-    lines.push(`ping: ${ping}`);
-    return { healthy: ping === "200", text: lines.join("\n") };
+
+    const s = f.server;
+    if (s) {
+        fields.health = s.health.status !== undefined ? { url: s.health.url, status: s.health.status } : { url: s.health.url, error: s.health.error };
+        if (s.health.status !== 200) problems.push(`health: ${s.health.url} ${s.health.status !== undefined ? `answered ${s.health.status}` : `unreachable (${s.health.error})`}`);
+
+        fields.version = { running: s.version.running ?? null, stack: atlas?.server.version ?? null, ...(s.version.error ? { error: s.version.error } : {}) };
+        if (s.version.running && atlas && s.version.running !== atlas.server.version) problems.push(`version: the server runs ${s.version.running}, the stack says ${atlas.server.version}`);
+
+        fields.module = { running: s.module.sha256 ?? null, stack: atlas?.module.sha256 ?? null, ...(s.module.error ? { error: s.module.error } : {}) };
+        if (s.module.sha256 && atlas && s.module.sha256 !== atlas.module.sha256) {
+            problems.push(`module: the server runs ${short(s.module.sha256)} but the stack published ${short(atlas.module.sha256)} (published outside the stack? run up to restore it)`);
+        }
+        if (!s.module.sha256 && s.health.status === 200) problems.push(`module: cannot read the running module (${s.module.error})`);
+
+        fields.database = { identity: s.database.identity ?? null, stack: atlas?.database.identity ?? null, owner: s.database.owner ?? null, ...(s.database.error ? { error: s.database.error } : {}) };
+        if (s.database.identity && atlas?.database.identity && s.database.identity !== atlas.database.identity) {
+            problems.push(`database: ${atlas.database.name} is ${short(s.database.identity)} on the server, the stack created ${short(atlas.database.identity)} (recreated outside the stack?)`);
+        }
+
+        fields.rows = s.rows.counts ?? { error: s.rows.error };
+        if (s.tls) {
+            if ("error" in s.tls && !("daysLeft" in s.tls)) {
+                fields.tls = { error: s.tls.error };
+                problems.push(`tls: ${s.tls.error}`);
+            } else {
+                const c = s.tls as Exclude<ServerFacts["tls"], { error: string } | undefined> & { error?: string };
+                fields.tls = { subject: c.subject, issuer: c.issuer, validTo: c.validTo, daysLeft: c.daysLeft, trusted: c.trusted };
+                if (c.daysLeft < CERT_MIN_DAYS) problems.push(`tls: the certificate of ${c.subject || "the endpoint"} ${c.daysLeft < 0 ? "has expired" : `expires in ${c.daysLeft} days`} (${c.validTo})`);
+                if (!c.trusted) problems.push(`tls: the certificate is not trusted (${c.error ?? "unknown issuer"})`);
+            }
+        }
+    }
+    if (f.aws) fields.aws = f.aws;
+    if (f.logs) fields.logs = f.logs;
+    return { healthy: problems.length === 0, problems, fields, text: formatText(fields, problems) };
 }
 
-export function pingUrl(atlas: AtlasOutput): Promise<string> {
-    const url = new URL("/v1/ping", atlas.http.url);
-    const ca = atlas.tls.caCertPath && fs.existsSync(atlas.tls.caCertPath) ? fs.readFileSync(atlas.tls.caCertPath) : undefined;
-    return new Promise((resolve) => {
-        const lib = url.protocol === "https:" ? https : http;
-        const req = lib.get(url, { timeout: 5000, ...(ca ? { ca } : {}) }, (res) => {
-            res.resume();
-            resolve(String(res.statusCode));
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", (e) => resolve(`unreachable (${e.message})`));
-    });
+function formatText(fields: Record<string, unknown>, problems: string[]): string {
+    const lines: string[] = [];
+    for (const [k, v] of Object.entries(fields)) {
+        if (k === "logs") continue;
+        lines.push(`${k}: ${typeof v === "object" && v !== null ? inline(v as Record<string, unknown>) : String(v)}`);
+    }
+    lines.push(problems.length === 0 ? "healthy" : `UNHEALTHY:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    const logs = fields.logs as string[] | undefined;
+    if (logs) lines.push(`last ${logs.length} log lines:`, ...logs.map((l) => `  ${l}`));
+    return lines.join("\n");
+}
+
+function inline(o: Record<string, unknown>): string {
+    return Object.entries(o)
+        .map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`)
+        .join(" ");
 }

@@ -2,10 +2,10 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsServer } from "./aws";
 import type { LoadedConfig, StackConfig } from "./config";
-import { ContainerServer } from "./components/containerServer";
+import { CONTAINER_ROOT, ContainerServer } from "./components/containerServer";
 import { DeployerIdentity } from "./components/deployerIdentity";
 import { LocalServer } from "./components/localServer";
-import { ModuleBuild } from "./components/moduleBuild";
+import { ModuleBuild, type ModuleBuilder } from "./components/moduleBuild";
 import { ModulePublish } from "./components/modulePublish";
 import { Readiness } from "./components/readiness";
 import { TlsProxy } from "./components/tlsProxy";
@@ -19,11 +19,32 @@ interface Endpoint {
     wsUrl: pulumi.Output<string>;
     tlsEnabled: boolean;
     caCertPath?: string;
+    /** CA the deploy steps trust for adminUrl (a remote server behind a private CA). */
+    adminCaCert?: string;
     /** Where the server's JWT signing keys live: the deployer identity is bound to them. */
     identityScope: pulumi.Input<string>;
     /** Resolves once the public endpoint is serving. */
     publicReady?: pulumi.Output<string>;
     operations?: StackOutputs["aws"];
+    /** Where the server keeps its root, per runtime (for `backup`); unknown for a remote server. */
+    backup?: pulumi.Output<Omit<BackupTarget, "runtime" | "stack" | "database" | "adminUrl" | "backupDir">>;
+}
+
+/** What `npm run backup` reads to find a stack's server root and reach its server; no secrets. */
+export interface BackupTarget {
+    runtime: StackConfig["runtime"];
+    stack: string;
+    database: string;
+    adminUrl: string;
+    /** The server root (data + JWT keys): project-relative locally, the path inside the container or host otherwise. */
+    rootDir?: string;
+    /** Where local and container backups are written (project-relative), never inside rootDir. */
+    backupDir: string;
+    volumeName?: string;
+    image?: string;
+    containerName?: string;
+    dataVolumeId?: string;
+    region?: string;
 }
 
 export interface StackOutputs {
@@ -32,13 +53,14 @@ export interface StackOutputs {
     deployerToken: pulumi.Output<string>;
     /** AWS stacks: the ids operators need (restore runbook, alarms, DNS). */
     aws?: pulumi.Output<{ instanceId: string; dataVolumeId: string; alarmTopicArn: string; dnsTarget: string }>;
+    backup: pulumi.Output<BackupTarget>;
 }
 
 /**
  * Every environment is the same composition: build → server → identity → publish → readiness,
  * with the server (and its TLS front) chosen by runtime.
  */
-export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
+export function buildStack({ cfg, deployerToken }: LoadedConfig, deps: { buildModule?: ModuleBuilder } = {}): StackOutputs {
     const name = "inner-universe";
     const build = new ModuleBuild(`${name}-module`, {
         projectRoot: cfg.projectRoot,
@@ -46,6 +68,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
         artifactDir: path.join(cfg.stateDir, "artifacts"),
         targetDir: cfg.module.target_dir,
         build: cfg.module.build,
+        ...(deps.buildModule ? { builder: deps.buildModule } : {}),
         ...(cfg.module.wasm_path ? { prebuiltWasm: path.normalize(cfg.module.wasm_path) } : {}),
     });
 
@@ -57,6 +80,7 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
         ...(deployerToken ? { token: deployerToken } : {}),
         readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
         timeoutMs: cfg.server.timeout_ms,
+        ...(endpoint.adminCaCert ? { caCert: endpoint.adminCaCert } : {}),
     });
 
     const publish = new ModulePublish(`${name}-publish`, {
@@ -68,11 +92,13 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
         deleteData: cfg.spacetimedb.publish.delete_data,
         settings: { server_config: cfg.server, feature_flags: cfg.feature_flags },
         timeoutMs: cfg.server.timeout_ms,
+        ...(endpoint.adminCaCert ? { caCert: endpoint.adminCaCert } : {}),
     });
 
     const ready = new Readiness(`${name}-ready`, {
         serverUrl: endpoint.adminUrl,
-        ...(endpoint.tlsEnabled && cfg.runtime !== "aws"
+        ...(endpoint.adminCaCert ? { caCert: endpoint.adminCaCert } : {}),
+        ...(endpoint.tlsEnabled && cfg.runtime !== "aws" && cfg.runtime !== "remote"
             ? { publicUrl: endpoint.publicUrl, ...(endpoint.caCertPath ? { publicCaCert: endpoint.caCertPath } : {}) }
             : {}),
         database: cfg.spacetimedb.database,
@@ -100,16 +126,26 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig): StackOutputs {
                 deployerIdentity: deployer,
             }),
         );
-    return { atlas, deployerToken: pulumi.secret(identity.token), ...(endpoint.operations ? { aws: endpoint.operations } : {}) };
+    const backup = pulumi.all([endpoint.adminUrl, endpoint.backup ?? pulumi.output({})]).apply(([adminUrl, where]) => ({
+        runtime: cfg.runtime,
+        stack: cfg.stack,
+        database: cfg.spacetimedb.database,
+        adminUrl,
+        backupDir: path.join(cfg.stateDir, "backups", cfg.stack),
+        ...where,
+    }));
+    return { atlas, deployerToken: pulumi.secret(identity.token), ...(endpoint.operations ? { aws: endpoint.operations } : {}), backup };
 }
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {
+    if (cfg.runtime === "remote") return remoteEndpoint(cfg);
     if (cfg.runtime === "aws") {
         const aws = new AwsServer(`${name}-aws`, { cfg });
         const operations = pulumi.all([aws.instanceId, aws.dataVolumeId, aws.alarmTopicArn, aws.dnsTarget]).apply(
             ([instanceId, dataVolumeId, alarmTopicArn, dnsTarget]) => ({ instanceId, dataVolumeId, alarmTopicArn, dnsTarget }),
         );
-        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId, operations };
+        const backup = pulumi.output({ rootDir: cfg.spacetimedb.root_dir, dataVolumeId: aws.dataVolumeId, region: cfg.aws!.region });
+        return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId, operations, backup };
     }
     const server =
         cfg.runtime === "local"
@@ -142,8 +178,17 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         server instanceof ContainerServer
             ? (server.volumeName ?? pulumi.output(`in-memory:${cfg.stack}`))
             : pulumi.output(`local:${cfg.spacetimedb.root_dir}`);
+    const backup =
+        server instanceof ContainerServer
+            ? pulumi.output({
+                  rootDir: CONTAINER_ROOT,
+                  image: cfg.container.image,
+                  containerName: server.containerName,
+                  ...(server.volumeName ? { volumeName: server.volumeName } : {}),
+              })
+            : pulumi.output({ rootDir: cfg.spacetimedb.root_dir });
     if (!cfg.tls.enabled) {
-        return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope };
+        return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope, backup };
     }
     const proxy = new TlsProxy(`${name}-tls`, {
         caddyBinary: cfg.local.caddy_binary,
@@ -167,5 +212,23 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
         caCertPath: proxy.caCertPath,
         publicReady: proxy.ready,
         identityScope,
+        backup,
+    };
+}
+
+/**
+ * A server the stack does not run (Maincloud, a company cluster): no server resources; the deploy
+ * steps and Atlas use its URL. The identity's scope is the URL: the server's keys are its own.
+ */
+function remoteEndpoint(cfg: StackConfig): Endpoint {
+    const remote = cfg.remote!;
+    const url = remote.url.replace(/\/+$/, "");
+    return {
+        adminUrl: pulumi.output(url),
+        publicUrl: pulumi.output(url),
+        wsUrl: pulumi.output(wsUrlOf(url)),
+        tlsEnabled: url.startsWith("https://"),
+        ...(remote.ca_cert ? { caCertPath: path.normalize(remote.ca_cert), adminCaCert: path.normalize(remote.ca_cert) } : {}),
+        identityScope: pulumi.output(`remote:${url}`),
     };
 }

@@ -9,7 +9,7 @@
 # Usage: scripts/build-module.sh [--target-dir DIR]
 #   --target-dir DIR  cargo target directory (default: <module>/target)
 # Environment:
-#   IU_MODULE_DIR     crate directory (default: module/ next to scripts/)
+#   IU_MODULE_DIR     crate directory (required; the program passes module.dir)
 #
 # Stdout: exactly one line, the last: {"wasm":"<abs path>","sha256":"<hex>","bytes":N}
 # Everything else goes to stderr.
@@ -18,7 +18,6 @@ set -euo pipefail
 # Keep stdout for the final JSON line only.
 exec 3>&1 1>&2
 
-readonly DEB_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 readonly DEB_RUSTC=/usr/bin/rustc
 readonly DEB_CARGO=/usr/bin/cargo
 readonly STD_SRC=/usr/lib/rustlib/src/rust
@@ -34,8 +33,7 @@ usage() {
   sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-module_dir=${IU_MODULE_DIR:-"$here/../module"}
+module_dir=${IU_MODULE_DIR:?IU_MODULE_DIR is required: the crate directory (the program passes module.dir)}
 target_dir=""
 
 while [ $# -gt 0 ]; do
@@ -65,26 +63,11 @@ module_dir=$(cd "$module_dir" && pwd -P)
 mkdir -p "$target_dir"
 target_dir=$(cd "$target_dir" && pwd -P)
 
-# --- Debian toolchain (installed only if missing) ---------------------------
-missing=()
-for pkg in "${DEB_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$pkg")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "build-module: installing Debian packages: ${missing[*]}" >&2
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || die "packages missing (${missing[*]}) and not root; install them first"
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-fi
-[ -x "$DEB_RUSTC" ] || die "$DEB_RUSTC not found"
-[ -x "$DEB_CARGO" ] || die "$DEB_CARGO not found"
-[ -d "$STD_SRC/library" ] || die "std source not found at $STD_SRC/library (package rust-web-src)"
+# --- Debian toolchain: scripts/setup-tools.sh installs it (one package list); a build only checks
+fix="run: bash scripts/setup-tools.sh"
+[ -x "$DEB_RUSTC" ] || die "$DEB_RUSTC not found (Debian rustc-web); $fix"
+[ -x "$DEB_CARGO" ] || die "$DEB_CARGO not found (Debian cargo-web); $fix"
+[ -d "$STD_SRC/library" ] || die "std source not found at $STD_SRC/library (Debian rust-web-src); $fix"
 echo "build-module: $("$DEB_RUSTC" --version), $("$DEB_CARGO" --version)" >&2
 
 # --- Reproducible flags --------------------------------------------------------

@@ -15,6 +15,8 @@ export interface DeployerIdentityArgs {
     readyTimeoutSeconds: number;
     /** Per request. */
     timeoutMs: number;
+    /** CA of serverUrl's https certificate (a remote server behind a private CA), project-relative. */
+    caCert?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export class DeployerIdentity extends pulumi.ComponentResource {
                     scope: args.scope,
                     readyTimeoutSeconds: args.readyTimeoutSeconds,
                     timeoutMs: args.timeoutMs,
+                    ...(args.caCert ? { caCert: args.caCert } : {}),
                     selfUrn: this.urn.apply((parent) => childUrn(parent, Identity.TYPE, mintName)),
                 },
                 // Formerly a LocalShell step (scripts/identity.sh): the alias keeps the identity that owns the database.

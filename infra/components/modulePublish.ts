@@ -17,6 +17,8 @@ export interface ModulePublishArgs {
     /** Values pushed into the module's config table after each publish (server_config, feature_flags). */
     settings: Record<string, Record<string, unknown>>;
     timeoutMs: number;
+    /** CA of serverUrl's https certificate (a remote server behind a private CA), project-relative. */
+    caCert?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export class ModulePublish extends pulumi.ComponentResource {
 
     constructor(name: string, args: ModulePublishArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:module:Publish", name, {}, opts);
-        const common = { serverUrl: args.serverUrl, database: args.database, token: args.token, timeoutMs: args.timeoutMs };
+        const common = { serverUrl: args.serverUrl, database: args.database, token: args.token, timeoutMs: args.timeoutMs, ...(args.caCert ? { caCert: args.caCert } : {}) };
         const database = new Database(
             `${name}-wasm`,
             { ...common, wasmPath: args.wasmPath, wasmSha256: args.wasmSha256, deleteData: args.deleteData },

@@ -13,6 +13,8 @@ export interface ReadinessArgs {
     revision: pulumi.Input<string>;
     timeoutSeconds: number;
     timeoutMs: number;
+    /** CA of serverUrl's https certificate (a remote server behind a private CA), project-relative. */
+    caCert?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export class Readiness extends pulumi.ComponentResource {
                 ...(args.publicCaCert ? { publicCaCert: args.publicCaCert } : {}),
                 timeoutSeconds: args.timeoutSeconds,
                 timeoutMs: args.timeoutMs,
+                ...(args.caCert ? { caCert: args.caCert } : {}),
             },
             { parent: this },
         );

@@ -8,7 +8,7 @@ import { bool, doc, DNS_LABELS, intRange, IPV4, oneOf, pattern, SEMVER } from ".
  * needs. Defaults keep Pulumi.dev.yaml short; cross-field rules live in `checkCombinations`.
  */
 
-export const RUNTIMES = ["local", "docker", "aws"] as const;
+export const RUNTIMES = ["local", "docker", "aws", "remote"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 const moduleSection = z.strictObject({
@@ -91,6 +91,11 @@ const tlsSection = z.strictObject({
         "db.example.com",
     ),
     email: doc(z.email({ error: "expected an e-mail address" }).optional(), "ACME account e-mail", "ops@example.com"),
+    acme_ca: doc(
+        pattern(/^https:\/\/[^\s/]+\/\S*$/, "an https:// ACME directory URL").optional(),
+        "ACME directory for tls.mode acme (default: Let's Encrypt production): Let's Encrypt staging or a private CA; the host must trust a private CA's root",
+        "https://acme-staging-v02.api.letsencrypt.org/directory",
+    ),
     port: doc(intRange(1, 65535).default(8443), "HTTPS port of the local proxy", 8443),
     expose_call: doc(bool().default(false), "Make reducer calls public (/v1/database/*/call/*)", false),
     expose_sql: doc(bool().default(false), "Make SQL public (/v1/database/*/sql)", false),
@@ -105,6 +110,15 @@ const localSection = z.strictObject({
     state_dir: doc(z.string().min(1).default(".iu"), "Where local runtimes keep per-stack state", ".iu"),
     server_binary: doc(z.string().min(1).optional(), "spacetimedb-standalone to run (default: found on PATH)", "/usr/local/bin/spacetimedb-standalone"),
     caddy_binary: doc(z.string().min(1).default("caddy"), "Caddy binary for the TLS proxy", "caddy"),
+});
+
+const remoteSection = z.strictObject({
+    url: doc(
+        pattern(/^https?:\/\/[^\s/?#]+\/?$/, "a server URL like https://maincloud.spacetimedb.com (scheme and host, no path)"),
+        "The SpacetimeDB server runtime remote publishes to; the stack runs no server (Maincloud, a company cluster)",
+        "https://maincloud.spacetimedb.com",
+    ),
+    ca_cert: doc(z.string().min(1).optional(), "PEM of a private CA the server's https certificate chains to, relative to the project root", "certs/company-ca.pem"),
 });
 
 const healthcheckSection = z.strictObject({
@@ -135,7 +149,7 @@ const containerSection = z.strictObject({
 
 export const stackConfigSchema = z
     .strictObject({
-        runtime: doc(oneOf(RUNTIMES).default("local"), "Where SpacetimeDB runs: local process, docker container, aws EC2", "local"),
+        runtime: doc(oneOf(RUNTIMES).default("local"), "Where SpacetimeDB runs: local process, docker container, aws EC2, or remote (a server the stack does not run)", "local"),
         environment: doc(
             pattern(/^[a-z][a-z0-9-]{0,30}$/, "a short lower-case name like dev").optional(),
             "Environment name reported to Atlas (default: the stack name)",
@@ -150,6 +164,7 @@ export const stackConfigSchema = z
         local: localSection.default(localSection.parse({})),
         container: containerSection.default(containerSection.parse({})),
         aws: awsSchema.optional(),
+        remote: remoteSection.optional(),
     })
     // Run the cross-field rules even when some fields are invalid, so one run lists every problem.
     .superRefine(checkCombinations, { when: () => true });
@@ -198,6 +213,9 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
     if (c.tls.mode === "acme" && c.tls.enabled && !c.tls.email) {
         fail(["tls", "email"], "required for tls.mode acme (Let's Encrypt account e-mail)");
     }
+    if (c.tls.acme_ca && c.tls.mode !== "acme") {
+        fail(["tls", "acme_ca"], `only used by tls.mode acme (tls.mode is ${c.tls.mode}); remove it`);
+    }
     if (c.runtime === "aws") {
         if (!c.aws) fail(["aws"], "required when runtime is aws (region, instance, data_volume, …)");
         if (!c.tls.enabled) fail(["tls", "enabled"], "must be true for runtime aws (every public endpoint uses TLS)");
@@ -210,6 +228,15 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
     } else {
         if (c.aws) fail(["aws"], `only allowed when runtime is aws (runtime is ${c.runtime})`);
         if (c.tls.enabled && c.tls.mode === "alb") fail(["tls", "mode"], 'alb needs runtime aws; use "internal" or "acme"');
+    }
+    if (c.runtime === "remote") {
+        if (!c.remote) fail(["remote"], "required when runtime is remote: remote.url, the server to publish to (and deployer_token as a secret)");
+        else if (typeof c.remote.url === "string" && c.remote.url.startsWith("http://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/.test(c.remote.url)) {
+            fail(["remote", "url"], "must be https:// unless the server is on loopback (the deployer token would cross the network in clear)");
+        }
+        if (c.tls.mode !== "internal") fail(["tls", "mode"], "TLS is the remote server's own for runtime remote; remove tls.mode");
+    } else if (c.remote) {
+        fail(["remote"], `only allowed when runtime is remote (runtime is ${c.runtime})`);
     }
     if (c.runtime === "local" && c.tls.enabled && c.tls.port === c.spacetimedb.port) {
         fail(["tls", "port"], `must differ from spacetimedb.port (${c.spacetimedb.port})`);
@@ -224,7 +251,8 @@ interface ParsedStackConfigShape {
     runtime: Runtime;
     module: { build: boolean; wasm_path?: string };
     spacetimedb: { version: string; address: string; port: number; in_memory: boolean; publish: { delete_data: string } };
-    tls: { enabled: boolean; mode: string; domain?: string; email?: string; port: number };
+    tls: { enabled: boolean; mode: string; domain?: string; email?: string; acme_ca?: string; port: number };
     protect: { data: boolean; delete_data_on_destroy: boolean };
     aws?: unknown;
+    remote?: { url?: unknown; ca_cert?: string };
 }

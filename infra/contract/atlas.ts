@@ -18,7 +18,7 @@ export const atlasOutputSchema = z
         schemaVersion: z.literal(ATLAS_SCHEMA_VERSION),
         environment: z.string().min(1),
         stack: z.string().min(1),
-        runtime: z.enum(["local", "docker", "aws"]),
+        runtime: z.enum(["local", "docker", "aws", "remote"]),
         http: z.strictObject({ url: url(["http", "https"]) }),
         ws: z.strictObject({ url: url(["ws", "wss"]) }),
         database: z.strictObject({

@@ -5,6 +5,9 @@
 //   whether data may go: never (clear=false, a rejected migration fails), on_conflict (retry
 //   with clear=true only when the server answered 400 "… update rejected …"), always
 //   (clear=true). A rejected publish leaves the previous module serving.
+// - check: when the wasm changes, the migration plan (migration-impl.ts) becomes the input
+//   `migrationPlan`, so `pulumi preview --diff` shows it; a migration the server would refuse
+//   under delete_data=never fails the check — preview and up stop before anything is published.
 // - diff: the wasm's sha256, the server URL and the database name only (a new name replaces,
 //   the others update in place); never the token, timeouts or the artifact's path.
 // - read (refresh): GET /v1/database/<name> (gone → the resource leaves the state and the next
@@ -19,7 +22,8 @@
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { ApiError, describeAnswer, send } from "./http-impl.ts";
+import { ApiError, causeOf, describeAnswer, send } from "./http-impl.ts";
+import { planPublish, refusalMessage } from "./migration-impl.ts";
 import {
     databaseInfoRequest,
     type DeleteDataPolicy,
@@ -45,6 +49,10 @@ export interface DatabaseInputs {
     token: string;
     deleteData: DeleteDataPolicy;
     timeoutMs: number;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: string;
+    /** Filled by `check`: what the publish will do to the schema and the data. */
+    migrationPlan?: string;
 }
 
 export interface DatabaseOutputs {
@@ -61,6 +69,9 @@ export interface DatabaseOutputs {
     /** Changes with every publish (settings are re-sent after each). */
     revision: string;
     programHash?: string;
+    /** The plan the last publish was checked against. */
+    migrationPlan?: string;
+    caCert?: string;
 }
 
 /** The diff rule (olds are the state's outputs; `sha256` is what runs). */
@@ -89,12 +100,12 @@ export async function publish(inputs: DatabaseInputs): Promise<DatabaseOutputs> 
     const { bytes, sha256 } = readWasm(inputs.wasmPath, inputs.wasmSha256);
     let clear = firstClear(inputs.deleteData);
     let req = publishRequest(inputs.database, clear, inputs.token, bytes);
-    let res = await send(inputs.serverUrl, req, inputs.timeoutMs);
+    let res = await send(inputs.serverUrl, req, inputs.timeoutMs, inputs.caCert);
     if (retryWithClear(inputs.deleteData, res)) {
         console.error(`migration rejected; clearing the database as spacetimedb.publish.delete_data=on_conflict allows: ${describeAnswer(req, res)}`);
         clear = true;
         req = publishRequest(inputs.database, clear, inputs.token, bytes);
-        res = await send(inputs.serverUrl, req, inputs.timeoutMs);
+        res = await send(inputs.serverUrl, req, inputs.timeoutMs, inputs.caCert);
     }
     if (res.status !== 200) {
         const hint = publishHint(res);
@@ -109,7 +120,33 @@ export async function publish(inputs: DatabaseInputs): Promise<DatabaseOutputs> 
         op: published.op,
         cleared: clear,
         revision: `${sha256}@${new Date().toISOString()}`,
+        ...(inputs.migrationPlan !== undefined ? { migrationPlan: inputs.migrationPlan } : {}),
+        ...(inputs.caCert !== undefined ? { caCert: inputs.caCert } : {}),
     };
+}
+
+/**
+ * The migration plan, when (and only when) the wasm, the server or the name changed: a no-op
+ * run makes no request. A plan that cannot be computed (server down, unreadable schema) is said
+ * in the plan and does not block: the server still refuses an unsafe migration at publish time.
+ */
+export async function check(olds: Partial<DatabaseInputs>, news: DatabaseInputs): Promise<{ inputs: DatabaseInputs; failures?: { property: string; reason: string }[] }> {
+    const inputs: DatabaseInputs = { ...news };
+    delete inputs.migrationPlan;
+    const same = olds.wasmSha256 === news.wasmSha256 && olds.serverUrl === news.serverUrl && olds.database === news.database;
+    if (same) return { inputs: olds.migrationPlan === undefined ? inputs : { ...inputs, migrationPlan: olds.migrationPlan } };
+    if ([news.serverUrl, news.database, news.wasmPath, news.wasmSha256, news.deleteData].some(isUnknown)) return { inputs };
+    let planned: Awaited<ReturnType<typeof planPublish>>;
+    try {
+        planned = await planPublish(news, readWasm(news.wasmPath, news.wasmSha256).bytes);
+    } catch (e) {
+        return { inputs: { ...inputs, migrationPlan: `not computed (${causeOf(e)}); the server checks the migration when it is published` } };
+    }
+    inputs.migrationPlan = planned.lines.join("\n");
+    // The provider's stderr reaches the CLI's diagnostics: the plan reads as text there too.
+    console.error(`migration plan for database ${news.database}:\n${planned.lines.map((l) => `  ${l}`).join("\n")}`);
+    if (planned.decision === "refuse") return { inputs, failures: [{ property: "wasmSha256", reason: refusalMessage(news.database, planned.lines) }] };
+    return { inputs };
 }
 
 export async function create(inputs: DatabaseInputs): Promise<{ id: string; outs: DatabaseOutputs }> {
@@ -126,15 +163,15 @@ export async function update(_id: string, _olds: DatabaseOutputs, news: Database
 }
 
 /** What the server says about the database now; undefined when it does not exist. */
-export async function observe(serverUrl: string, database: string, timeoutMs: number): Promise<{ databaseIdentity: string; ownerIdentity: string; sha256?: string; programHash?: string } | undefined> {
+export async function observe(serverUrl: string, database: string, timeoutMs: number, caCert?: string): Promise<{ databaseIdentity: string; ownerIdentity: string; sha256?: string; programHash?: string } | undefined> {
     const infoReq = databaseInfoRequest(database);
-    const info = await send(serverUrl, infoReq, timeoutMs);
+    const info = await send(serverUrl, infoReq, timeoutMs, caCert);
     if (info.status === 404) return undefined;
     if (info.status !== 200) throw new ApiError(describeAnswer(infoReq, info), info.status, info.body);
     const ids = parseDatabaseInfo(infoReq, info);
     // Readable without owning the database (no token: the server mints a throwaway identity).
     const sqlReq = sqlRequest(database, RUNNING_MODULE_QUERY);
-    const sql = await send(serverUrl, sqlReq, timeoutMs);
+    const sql = await send(serverUrl, sqlReq, timeoutMs, caCert);
     if (sql.status !== 200) {
         console.error(`refresh cannot see which module ${database} runs (sha256 kept): ${describeAnswer(sqlReq, sql)}`);
         return ids;
@@ -146,7 +183,7 @@ export async function observe(serverUrl: string, database: string, timeoutMs: nu
 export async function read(id: string, props: DatabaseOutputs): Promise<{ id: string; props: Partial<DatabaseOutputs> }> {
     let seen: Awaited<ReturnType<typeof observe>>;
     try {
-        seen = await observe(props.serverUrl, props.database, 30_000);
+        seen = await observe(props.serverUrl, props.database, 30_000, props.caCert);
     } catch (e) {
         if (e instanceof ApiError && e.status === undefined) {
             console.error(`refresh could not reach the server (state kept): ${e.message}`);

@@ -14,6 +14,8 @@ export interface DatabaseArgs {
     token: pulumi.Input<string>;
     deleteData: pulumi.Input<DeleteDataPolicy>;
     timeoutMs: pulumi.Input<number>;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: pulumi.Input<string>;
 }
 
 /**
@@ -29,12 +31,14 @@ export class Database extends pulumi.dynamic.Resource {
     declare readonly sha256: pulumi.Output<string>;
     declare readonly cleared: pulumi.Output<boolean>;
     declare readonly revision: pulumi.Output<string>;
+    /** What the last publish did to the schema and the data (database-impl.ts `check`). */
+    declare readonly migrationPlan: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             provider,
             name,
-            { ...args, databaseIdentity: undefined, ownerIdentity: undefined, op: undefined, sha256: undefined, cleared: undefined, revision: undefined },
+            { ...args, databaseIdentity: undefined, ownerIdentity: undefined, op: undefined, sha256: undefined, cleared: undefined, revision: undefined, migrationPlan: undefined },
             opts,
             "spacetimedb",
             "Database",

@@ -57,14 +57,21 @@ export function joinUrl(baseUrl: string, route: string): string {
     return `${baseUrl.replace(/\/+$/, "")}${route}`;
 }
 
-/** Sends one request; a network failure or timeout throws an ApiError without a status. */
-export async function send(baseUrl: string, req: ApiRequest, timeoutMs: number): Promise<ApiResponse> {
+/**
+ * Sends one request; a network failure or timeout throws an ApiError without a status.
+ * `caFile` (PEM, relative to the working directory: the project root for providers) is the
+ * private CA an https server's certificate chains to; the global fetch takes no CA, so such a
+ * request goes through node:https.
+ */
+export async function send(baseUrl: string, req: ApiRequest, timeoutMs: number, caFile?: string): Promise<ApiResponse> {
     const headers: Record<string, string> = {};
     if (req.token) headers["Authorization"] = `Bearer ${req.token}`;
     if (req.contentType) headers["Content-Type"] = req.contentType;
+    const url = joinUrl(baseUrl, req.route);
+    if (caFile && url.startsWith("https:")) return sendWithCa(url, req, headers, timeoutMs, caFile);
     let res: Response;
     try {
-        res = await fetch(joinUrl(baseUrl, req.route), {
+        res = await fetch(url, {
             method: req.method,
             headers,
             ...(req.body !== undefined ? { body: req.body } : {}),
@@ -74,6 +81,29 @@ export async function send(baseUrl: string, req: ApiRequest, timeoutMs: number):
         throw new ApiError(redact(`${req.method} ${req.route} on ${baseUrl} failed: ${causeOf(e)}`, req.token), undefined, "");
     }
     return { status: res.status, body: await res.text() };
+}
+
+function sendWithCa(url: string, req: ApiRequest, headers: Record<string, string>, timeoutMs: number, caFile: string): Promise<ApiResponse> {
+    const u = new URL(url);
+    const fail = (e: unknown) => new ApiError(redact(`${req.method} ${req.route} on ${u.origin} failed: ${causeOf(e)}`, req.token), undefined, "");
+    let ca: Buffer;
+    try {
+        ca = fs.readFileSync(caFile);
+    } catch (e) {
+        return Promise.reject(fail(new Error(`cannot read the CA certificate ${caFile}: ${(e as Error).message}`)));
+    }
+    return new Promise((resolve, reject) => {
+        const r = https.request(u, { method: req.method, headers, ca, timeout: timeoutMs }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            res.on("error", (e) => reject(fail(e)));
+        });
+        r.on("timeout", () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        r.on("error", (e) => reject(fail(e)));
+        r.end(req.body);
+    });
 }
 
 export function causeOf(e: unknown): string {
@@ -111,24 +141,8 @@ export async function retryUntil<T>(what: string, timeoutSeconds: number, attemp
     }
 }
 
-/**
- * GET of a public URL that may sit behind a private CA (the local Caddy's). The global fetch
- * takes no CA, so this one call goes through node:https with `ca`. `caFile` is read relative
- * to the working directory (the project root, where the engine starts providers).
- */
+/** GET of a public URL that may sit behind a private CA (the local Caddy's). */
 export function getWithCa(url: string, caFile: string | undefined, timeoutMs: number): Promise<ApiResponse> {
     const u = new URL(url);
-    if (u.protocol !== "https:" || !caFile) return send(u.origin, { method: "GET", route: `${u.pathname}${u.search}` }, timeoutMs);
-    const ca = fs.readFileSync(caFile);
-    return new Promise((resolve, reject) => {
-        const req = https.get(u, { ca, timeout: timeoutMs }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (d: string) => (body += d));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on("error", (e) => reject(new ApiError(`GET ${u.pathname} on ${u.origin} failed: ${causeOf(e)}`, undefined, "")));
-        });
-        req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        req.on("error", (e) => reject(new ApiError(`GET ${u.pathname} on ${u.origin} failed: ${causeOf(e)}`, undefined, "")));
-    });
+    return send(u.origin, { method: "GET", route: `${u.pathname}${u.search}` }, timeoutMs, caFile);
 }

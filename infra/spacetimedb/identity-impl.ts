@@ -26,6 +26,8 @@ export interface IdentityInputs {
     timeoutMs: number;
     /** URN of this resource, for the message that tells how to replace it. */
     selfUrn?: string;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: string;
 }
 
 export interface IdentityOutputs {
@@ -36,6 +38,7 @@ export interface IdentityOutputs {
     token: string;
     tokenAccepted: boolean;
     selfUrn?: string;
+    caCert?: string;
 }
 
 /** Seconds the diff and refresh give the server to answer the token check. */
@@ -76,10 +79,10 @@ export function identityDiff(old: KnownIdentity, oldServerUrl: unknown, news: Pa
     return { changes, replaces: [] };
 }
 
-export async function checkToken(serverUrl: string, known: KnownIdentity, timeoutMs: number): Promise<{ status: TokenStatus | undefined; detail: string }> {
+export async function checkToken(serverUrl: string, known: KnownIdentity, timeoutMs: number, caCert?: string): Promise<{ status: TokenStatus | undefined; detail: string }> {
     const req = verifyRequest(known.identity, known.token);
     try {
-        const res = await send(serverUrl, req, timeoutMs);
+        const res = await send(serverUrl, req, timeoutMs, caCert);
         return { status: interpretVerify(res), detail: describeAnswer(req, res) };
     } catch (e) {
         if (e instanceof ApiError) return { status: undefined, detail: e.message };
@@ -95,13 +98,14 @@ function outputs(inputs: IdentityInputs, known: { identity: string; token: strin
         token: known.token,
         tokenAccepted: true,
         ...(inputs.selfUrn ? { selfUrn: inputs.selfUrn } : {}),
+        ...(inputs.caCert ? { caCert: inputs.caCert } : {}),
     };
 }
 
 export async function create(inputs: IdentityInputs): Promise<{ id: string; outs: IdentityOutputs }> {
     const req = mintRequest();
     const minted = await retryUntil("POST /v1/identity did not answer 200", inputs.readyTimeoutSeconds, async () => {
-        const res = await send(inputs.serverUrl, req, inputs.timeoutMs);
+        const res = await send(inputs.serverUrl, req, inputs.timeoutMs, inputs.caCert);
         return res.status === 200 ? { done: true, value: parseMinted(res) } : { done: false, reason: describeAnswer(req, res) };
     });
     return { id: minted.identity, outs: outputs(inputs, minted) };
@@ -112,7 +116,7 @@ export async function diff(_id: string, state: object, news: IdentityInputs) {
     const known = identityState(olds);
     const rule = identityDiff(known, olds.serverUrl, news, undefined);
     if (rule.replaces.length > 0 || isUnknown(news.serverUrl)) return { ...rule, deleteBeforeReplace: false };
-    const token = await checkToken(news.serverUrl, known, CHECK_TIMEOUT_MS);
+    const token = await checkToken(news.serverUrl, known, CHECK_TIMEOUT_MS, news.caCert);
     if (token.status === "rejected") console.error(rejectedTokenMessage(known.scope, news.selfUrn, token.detail));
     return { ...identityDiff(known, olds.serverUrl, news, token.status), deleteBeforeReplace: false };
 }
@@ -121,7 +125,7 @@ export async function update(_id: string, olds: object, news: IdentityInputs): P
     const known = identityState(olds);
     // The server may be coming back from its own update: wait for an answer, not for acceptance.
     const token = await retryUntil(`GET /v1/identity/${known.identity}/verify did not answer`, news.readyTimeoutSeconds, async () => {
-        const r = await checkToken(news.serverUrl, known, news.timeoutMs);
+        const r = await checkToken(news.serverUrl, known, news.timeoutMs, news.caCert);
         return r.status ? { done: true, value: r } : { done: false, reason: r.detail };
     });
     if (token.status === "rejected") throw new Error(rejectedTokenMessage(known.scope, news.selfUrn, token.detail));
@@ -133,7 +137,7 @@ export async function read(id: string, state: object): Promise<{ id: string; pro
     const known = identityState(props);
     const serverUrl = String(props.serverUrl ?? (props.environment as Record<string, unknown> | undefined)?.IU_SERVER_URL ?? "");
     if (!serverUrl) return { id, props };
-    const token = await checkToken(serverUrl, known, CHECK_TIMEOUT_MS);
+    const token = await checkToken(serverUrl, known, CHECK_TIMEOUT_MS, typeof props.caCert === "string" ? props.caCert : undefined);
     if (token.status === undefined) {
         console.error(`refresh could not check the deployer token (state kept): ${token.detail}`);
         return { id, props };

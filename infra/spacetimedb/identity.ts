@@ -14,6 +14,8 @@ export interface IdentityArgs {
     readyTimeoutSeconds: pulumi.Input<number>;
     /** Per request. */
     timeoutMs: pulumi.Input<number>;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: pulumi.Input<string>;
     /** This resource's URN (see childUrn), named in the message about rejected tokens. */
     selfUrn?: pulumi.Input<string>;
 }

@@ -322,7 +322,7 @@ export function formatPlan(plan: MigrationPlan, deleteData: DeleteDataPolicy): s
         lines.push(
             plan.accepted
                 ? "SpacetimeDB 1.2 automatic migration: accepted"
-                : `SpacetimeDB 1.2 automatic migration: refused (${refused} of ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} need a manual migration)`,
+                : `SpacetimeDB 1.2 automatic migration: refused (${refused} of ${plan.steps.length} step${plan.steps.length === 1 ? "" : "s"} need${refused === 1 ? "s" : ""} a manual migration)`,
         );
     }
     switch (publishDecision(plan, deleteData)) {

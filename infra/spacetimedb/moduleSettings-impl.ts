@@ -21,6 +21,8 @@ export interface ModuleSettingsInputs {
     /** The Database's revision: every publish re-sends the settings. */
     publishRevision: string;
     timeoutMs: number;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: string;
 }
 
 export interface ModuleSettingsOutputs {
@@ -42,7 +44,7 @@ export async function sync(inputs: ModuleSettingsInputs): Promise<ModuleSettings
     const settings = JSON.parse(inputs.settingsJson) as Record<string, unknown>;
     const calls = settingsCalls(inputs.database, settings, inputs.token);
     for (const { key, req } of calls) {
-        const res = await send(inputs.serverUrl, req, inputs.timeoutMs);
+        const res = await send(inputs.serverUrl, req, inputs.timeoutMs, inputs.caCert);
         if (res.status !== 200) throw new ApiError(`set_config(${key}) failed: ${describeAnswer(req, res)}`, res.status, res.body);
     }
     return {

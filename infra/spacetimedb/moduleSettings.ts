@@ -13,6 +13,8 @@ export interface ModuleSettingsArgs {
     /** The Database's revision: every publish re-sends the settings. */
     publishRevision: pulumi.Input<string>;
     timeoutMs: pulumi.Input<number>;
+    /** PEM of the private CA the server's https certificate chains to (project-relative); absent: the system's. */
+    caCert?: pulumi.Input<string>;
 }
 
 /** Settings written into the module's config table through its admin-only set_config reducer. */

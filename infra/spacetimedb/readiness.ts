@@ -14,6 +14,8 @@ export interface ReadinessProbeArgs {
     publicCaCert?: pulumi.Input<string>;
     timeoutSeconds: pulumi.Input<number>;
     timeoutMs: pulumi.Input<number>;
+    /** CA of serverUrl's https certificate (remote servers), relative to the project root. */
+    caCert?: pulumi.Input<string>;
 }
 
 /** Succeeds once /v1/ping answers and the module's initial rows are readable; re-probed (5 s) on every diff. */

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { byName, installHarness, output, type CapturedResource } from "../support/harness";
-import { localSteps } from "../support/fakeSteps";
+import { fakeModuleBuilder, localSteps } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 import { createBody, dockerApi } from "./support/dockerApi";
@@ -62,7 +62,7 @@ beforeAll(async () => {
     const raw = stackFileConfig("test");
     const cfg = parseStackConfig({ ...raw, spacetimedb: { ...(raw.spacetimedb as object), port } }, { stack: "test", projectRoot: ROOT });
     expect(cfg.container.image).toBe(image);
-    const outputs = await harness.run(() => buildStack({ cfg }));
+    const outputs = await harness.run(() => buildStack({ cfg }, { buildModule: fakeModuleBuilder }));
     await output(outputs.atlas);
     container = byName(harness.resources, "inner-universe-server-server");
     volume = byName(harness.resources, "inner-universe-server-root");

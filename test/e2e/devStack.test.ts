@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
 import { changed, lastChanges, pulumi, pulumiOk, previewChanges, run, stackOutputs } from "../../scripts/lib/cli";
-import { gitDirty, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
+import { gitDirty, isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
 import { alive, freePort, listening } from "../../scripts/lib/workspace";
 import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
 import { runSdkClient } from "./support/sdk";
@@ -27,6 +28,7 @@ let atlas: AtlasOutput;
 let token: string;
 let serverUrl: string;
 let ca: string;
+let firstSha: string;
 
 const PROBE_V1 = `
 #[spacetimedb::table(name = e2e_probe, public)]
@@ -112,6 +114,7 @@ describe("dev stack on the real engine", () => {
         // No salt, secret or stack file written into committed files.
         expect(gitDirty(checkout)).toBe("");
         await readOutputs();
+        firstSha = atlas.module.sha256;
     });
 
     it("the outputs satisfy the contract, /v1/ping answers through TLS, state names no checkout path", async () => {
@@ -205,39 +208,57 @@ describe("dev stack on the real engine", () => {
         expect(readPid(pidFile())).toBe(pid);
     });
 
-    it("a module source change rebuilds and republishes only the module; rows survive", async () => {
+    it("a module that adds a table: preview shows the migration plan (accepted), up publishes in place; rows survive", async () => {
         const pid = readPid(pidFile());
         const identity = atlas.deployer.identity;
         const oldSha = atlas.module.sha256;
         setProbe(PROBE_V1);
+        // The build runs during preview, so the plan is there before anything is published.
+        const preview = await cli(["preview", "-s", STACK, "--diff", ...pack()]);
+        expect(preview.stdout).toMatch(/table e2e_probe added[^\n]*— accepted/);
+        expect(preview.stdout).toContain("SpacetimeDB 1.2 automatic migration: accepted");
+        expect(preview.stdout).toContain("delete_data = never: the database is migrated in place; all rows are kept");
+        expect(atlas.module.sha256).toBe(oldSha);
         const res = await up();
         expect(atlas.module.sha256).not.toBe(oldSha);
         expect(readPid(pidFile())).toBe(pid);
         expect(atlas.deployer.identity).toBe(identity);
-        // The build step is replaced (new source hash); the database is published in place (an
-        // update of the Database resource: same database, same identity), nothing is created.
-        expect(res.replace ?? 0).toBeGreaterThanOrEqual(1);
+        // The database is published in place (an update of the Database resource: same database,
+        // same identity); nothing is created or replaced.
         expect(res.update ?? 0).toBeGreaterThanOrEqual(1);
+        expect(res.replace ?? 0).toBe(0);
         expect(res.create ?? 0).toBe(0);
         const marker = await sqlRows(serverUrl, "inner-universe", "SELECT * FROM config WHERE key = 'e2e_marker'", token);
         expect(JSON.stringify(marker)).toContain("kept-across-publishes");
         expect((await callReducer(serverUrl, "inner-universe", "e2e_probe_put", [1, "from-v1"], token)).status).toBe(200);
     });
 
-    it("a module that fails to publish fails the up, and the previous module keeps serving", async () => {
+    it("a module that changes a column: preview and up fail under delete_data=never with the plan, before publishing; on_conflict says the data goes", async () => {
         const servingSha = atlas.module.sha256;
         setProbe(PROBE_BREAKING);
-        const failed = await pulumi(["up", "-s", STACK, "--yes", ...pack()], { cwd: checkout, env, echo });
-        expect(failed.code).not.toBe(0);
-        expect(failed.stdout + failed.stderr).toMatch(/publish of inner-universe failed|update rejected/i);
+        for (const args of [["preview", "-s", STACK, "--diff", ...pack()], ["up", "-s", STACK, "--yes", ...pack()]]) {
+            const failed = await pulumi(args, { cwd: checkout, env, echo });
+            expect(failed.code).not.toBe(0);
+            const text = failed.stdout + failed.stderr;
+            expect(text).toContain("the new module cannot be published to inner-universe without losing data; nothing was published");
+            expect(text).toMatch(/column e2e_probe\.extra added[^\n]*— refused: adding a column requires a manual migration/);
+            // Refused by our check, not by the server: no publish reached it.
+            expect(text).not.toMatch(/update rejected/i);
+        }
         const outputs = await stackOutputs(STACK, { cwd: checkout, env });
         expect((outputs.atlas as AtlasOutput).module.sha256).toBe(servingSha);
         expect((await callReducer(serverUrl, "inner-universe", "e2e_probe_put", [2, "still-v1"], token)).status).toBe(200);
         expect(await sqlRows(serverUrl, "inner-universe", "SELECT * FROM e2e_probe", token)).toHaveLength(2);
+
+        setStackConfig(checkout, STACK, { spacetimedb: { publish: { delete_data: "on_conflict" } } });
+        const clearing = await cli(["preview", "-s", STACK, "--diff", ...pack()]);
+        expect(clearing.stdout).toContain("delete_data = on_conflict: the database will be cleared: every row in every table is deleted");
+        setStackConfig(checkout, STACK, { spacetimedb: { publish: { delete_data: "never" } } });
+
         setProbe(PROBE_V1);
         const res = await up();
         expect(atlas.module.sha256).toBe(servingSha);
-        expect(res.replace ?? 0).toBeLessThanOrEqual(1);
+        expect(changed(res)).toEqual([]);
     });
 
     it("kill -9 of the server is drift: preview shows it, up brings the server back with data intact", async () => {
@@ -256,6 +277,47 @@ describe("dev stack on the real engine", () => {
         expect(await sqlRows(serverUrl, "inner-universe", "SELECT * FROM e2e_probe", token)).toHaveLength(2);
         expect((await request("GET", `${atlas.http.url}/v1/ping`, { ca })).status).toBe(200);
         expect(changed(await up())).toEqual([]);
+    });
+
+    it("a module published by hand is drift: preview --refresh shows it, up restores the stack's module", async () => {
+        const ours = atlas.module.sha256;
+        // Another module from this checkout's artifacts (the first build, without e2e_probe), as
+        // someone with the deployer token would publish it.
+        const artifacts = path.join(stateDir, "artifacts");
+        const other = fs.readdirSync(artifacts).map((f) => path.join(artifacts, f)).find((f) => f.endsWith(".wasm") && sha256Of(f) === firstSha)!;
+        expect(other).toBeDefined();
+        const put = await fetch(`${serverUrl}/v1/database/inner-universe?clear=true`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: fs.readFileSync(other) });
+        expect(put.status).toBe(200);
+        const preview = previewChanges((await cli(["preview", "-s", STACK, "--refresh", "--json", ...pack()])).stdout);
+        expect(preview.update ?? 0).toBeGreaterThanOrEqual(1);
+        await cli(["refresh", "-s", STACK, "--yes"]);
+        const refreshed = JSON.parse((await cli(["stack", "export", "-s", STACK])).stdout) as { deployment: { resources: { urn: string; outputs?: { sha256?: string } }[] } };
+        expect(refreshed.deployment.resources.find((r) => r.urn.endsWith("::inner-universe-publish-wasm"))?.outputs?.sha256).toBe(firstSha);
+        const res = await up();
+        expect(res.update ?? 0).toBeGreaterThanOrEqual(1);
+        expect(atlas.module.sha256).toBe(ours);
+        await cli(["refresh", "-s", STACK, "--yes"]);
+        expect(changed(await lastChanges(STACK, { cwd: checkout, env }))).toEqual([]);
+        expect((await callReducer(serverUrl, "inner-universe", "e2e_probe_put", [3, "after-restore"], token)).status).toBe(200);
+    });
+
+    it("signing keys regenerated under the live stack: up and preview name the cause and the fix", async () => {
+        const pid = readPid(pidFile());
+        process.kill(pid, "SIGKILL");
+        await waitFor(() => !alive(pid));
+        const keys = path.join(stateDir, STACK, "stdb", "config");
+        for (const f of fs.readdirSync(keys)) fs.rmSync(path.join(keys, f), { force: true });
+        // The up restarts the server (new keys), then the identity check refuses to go on.
+        const failed = await pulumi(["up", "-s", STACK, "--yes", ...pack()], { cwd: checkout, env, echo });
+        expect(failed.code).not.toBe(0);
+        const cause = new RegExp(`the server no longer accepts the deployer token: its JWT signing keys under ${keys.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} were regenerated`);
+        expect(failed.stdout + failed.stderr).toMatch(cause);
+        expect(failed.stdout + failed.stderr).toMatch(/pulumi up --replace urn:pulumi:dev::inner-universe::\S+::inner-universe-deployer-mint/);
+        // A plain preview (the PR's): the identity is a pending update, and the message says why.
+        const preview = await cli(["preview", "-s", STACK, "--json", ...pack()]);
+        const steps = (JSON.parse(preview.stdout) as { steps: { op: string; urn: string }[] }).steps;
+        expect(steps.find((st) => st.urn.endsWith("::inner-universe-deployer-mint"))?.op).toBe("update");
+        expect(preview.stdout + preview.stderr).toMatch(cause);
     });
 
     it("destroy leaves no process, no listening port and no data directory", async () => {
@@ -278,3 +340,5 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
     }
 }
+
+const sha256Of = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");

@@ -5,7 +5,7 @@ import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, DATABASE_TYPE, IDENTITY_TYPE, installHarness, output, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE, type CapturedResource } from "../support/harness";
-import { DB_IDENTITY, DEPLOYER, FAKE_TOKEN, localSteps, PUBLISH_REVISION, WASM_SHA } from "../support/fakeSteps";
+import { buildRequests, DB_IDENTITY, DEPLOYER, FAKE_TOKEN, fakeModuleBuilder, localSteps, PUBLISH_REVISION, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
     resources = harness.resources;
     const { buildStack } = await import("../../infra/program");
     const cfg = parseStackConfig(stackFileConfig("dev"), { stack: "dev", projectRoot: ROOT });
-    outputs = await harness.run(() => buildStack({ cfg }));
+    outputs = await harness.run(() => buildStack({ cfg }, { buildModule: fakeModuleBuilder }));
     await output(outputs.atlas);
 });
 
@@ -44,7 +44,6 @@ describe("dev stack resource graph", () => {
     it("is exactly build → server → TLS proxy → identity → publish (+settings) → readiness", () => {
         const names = resources.filter((r) => r.type === SHELL_TYPE).map((r) => r.name).sort();
         expect(names).toEqual([
-            "inner-universe-module-wasm",
             "inner-universe-server-process",
             "inner-universe-server-state",
             "inner-universe-tls-process",
@@ -56,7 +55,6 @@ describe("dev stack resource graph", () => {
     });
 
     it("parents every step to its component", () => {
-        expect(shell("inner-universe-module-wasm").options.parent).toBe("inner-universe-module");
         expect(shell("inner-universe-server-process").options.parent).toBe("inner-universe-server");
         expect(shell("inner-universe-tls-process").options.parent).toBe("inner-universe-tls");
         expect(step("mint").options.parent).toBe("inner-universe-deployer");
@@ -66,12 +64,16 @@ describe("dev stack resource graph", () => {
         expect(byName(resources, "inner-universe-module").type).toBe("inner-universe:module:Build");
     });
 
-    it("rebuilds the module only on a source change: content-hash trigger, content-addressed artifact", () => {
-        const build = shell("inner-universe-module-wasm");
-        expect(build.inputs.triggers).toHaveLength(1);
-        expect(build.inputs.triggers[0]).toMatch(/^[0-9a-f]{64}$/);
-        expect(build.inputs.environment.IU_ARTIFACT).toBe(path.join(".iu", "artifacts", `${build.inputs.triggers[0]}.wasm`));
-        expect(build.inputs.check).toContain(build.inputs.environment.IU_ARTIFACT);
+    it("builds the module while the program runs (preview too), asking for a content-addressed artifact", () => {
+        expect(buildRequests).toHaveLength(1);
+        const req = buildRequests[0]!;
+        expect(req.sourceHash).toMatch(/^[0-9a-f]{64}$/);
+        expect(req.artifact).toBe(path.join(".iu", "artifacts", `${req.sourceHash}.wasm`));
+        expect(req.moduleDir).toBe("module");
+        // The wasm the Database step publishes is that artifact, with its hash known before any step runs.
+        const publish = step("publish");
+        expect(publish.inputs.wasmPath).toBe(req.artifact);
+        expect(publish.inputs.wasmSha256).toBe(WASM_SHA);
     });
 
     it("keeps the server root (data and keys) in its own resource that only a destroy may delete", () => {

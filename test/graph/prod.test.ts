@@ -4,7 +4,7 @@ import type { StackOutputs } from "../../infra/program";
 import { runPoliciesOver } from "../../policy/policies";
 import { installAwsMocks, output, type AwsCaptured } from "../aws/support/awsMocks";
 import { prodConfig } from "../aws/support/stack";
-import { DB_IDENTITY, FAKE_TOKEN, WASM_SHA } from "../support/fakeSteps";
+import { DB_IDENTITY, FAKE_TOKEN, fakeModuleBuilder, WASM_SHA } from "../support/fakeSteps";
 
 /** The whole prod program (not just AwsServer): the same build → identity → publish → readiness chain over AWS. */
 let resources: AwsCaptured[];
@@ -14,7 +14,7 @@ beforeAll(async () => {
     const cfg = prodConfig();
     const mocks = await installAwsMocks("prod", { region: cfg.aws!.region });
     const { buildStack } = await import("../../infra/program");
-    outputs = buildStack({ cfg });
+    outputs = buildStack({ cfg }, { buildModule: fakeModuleBuilder });
     await output(outputs.atlas);
     await mocks.settle();
     resources = mocks.resources;

@@ -4,7 +4,7 @@ import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
 import { byName, DATABASE_TYPE, installHarness, output, type CapturedResource } from "../support/harness";
-import { localSteps, WASM_SHA } from "../support/fakeSteps";
+import { fakeModuleBuilder, localSteps, WASM_SHA } from "../support/fakeSteps";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -12,7 +12,7 @@ async function capture(stack: string, raw: Record<string, unknown>) {
     const harness = await installHarness(stack, localSteps);
     const { buildStack } = await import("../../infra/program");
     const cfg = parseStackConfig(raw, { stack, projectRoot: ROOT });
-    const outputs: StackOutputs = await harness.run(() => buildStack({ cfg }));
+    const outputs: StackOutputs = await harness.run(() => buildStack({ cfg }, { buildModule: fakeModuleBuilder }));
     await output(outputs.atlas);
     return { resources: harness.resources, outputs };
 }

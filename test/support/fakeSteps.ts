@@ -1,3 +1,4 @@
+import type { BuildRequest, ModuleBuilder } from "../../infra/components/moduleBuild";
 import { DATABASE_TYPE, IDENTITY_TYPE, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE, type MockBehaviour } from "./harness";
 
 export const WASM_SHA = "a".repeat(64);
@@ -24,7 +25,6 @@ export const stepStdout = ({ type, name }: { type: string; name: string }): Reco
     if (spacetimeOutputs[type]) return spacetimeOutputs[type]!;
     if (type !== SHELL_TYPE) return {};
     const out: Record<string, unknown> = {
-        "module-wasm": { wasm: ".iu/artifacts/x.wasm", sha256: WASM_SHA, bytes: 1234 }, // relative to the project root, as build-artifact.sh prints it
         "server-process": { pid: 4242, url: "http://127.0.0.1:3000", started: true },
         "tls-process": { pid: 4343, caCert: "/x/root.crt", started: true },
         "-state": { dir: "/x" },
@@ -35,3 +35,12 @@ export const stepStdout = ({ type, name }: { type: string; name: string }): Reco
 
 /** Mock behaviour for stacks without cloud resources: every local step succeeds. */
 export const localSteps: MockBehaviour = { state: (type, name) => ({ state: stepStdout({ type, name }) }) };
+
+/** Every module build the program asked for, in order (see `fakeModuleBuilder`). */
+export const buildRequests: BuildRequest[] = [];
+
+/** Stand-in for the cargo build (infra/components/moduleBuild.ts `buildWithCargo`): records the request, returns WASM_SHA. */
+export const fakeModuleBuilder: ModuleBuilder = (req) => {
+    buildRequests.push(req);
+    return { wasm: req.artifact, sha256: WASM_SHA };
+};

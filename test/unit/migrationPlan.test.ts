@@ -247,7 +247,7 @@ describe("formatPlan and publishDecision", () => {
     it("prints one line per step with its verdict", () => {
         expect(formatPlan(refused(), "never")).toEqual([
             "column owner.extra added (u64) at position 2 — refused: adding a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs AddColumn)",
-            "SpacetimeDB 1.2 automatic migration: refused (1 of 1 step need a manual migration)",
+            "SpacetimeDB 1.2 automatic migration: refused (1 of 1 step needs a manual migration)",
             "delete_data = never: the publish would be refused by the server; the deploy must fail before publishing",
         ]);
         expect(formatPlan(fresh(), "on_conflict")[0]).toBe("new database: it will be created with 3 tables and the init reducer runs");

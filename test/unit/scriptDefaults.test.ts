@@ -14,8 +14,8 @@ const stepScripts = [
     ...new Set(
         fs
             .readdirSync(components)
-            .flatMap((f) => [...fs.readFileSync(path.join(components, f), "utf8").matchAll(/script\(\s*"([\w-]+\.sh)"|ctl:\s*"([\w-]+\.sh)"/g)])
-            .map((m) => (m[1] ?? m[2])!),
+            .flatMap((f) => [...fs.readFileSync(path.join(components, f), "utf8").matchAll(/script\(\s*"([\w-]+\.sh)"|ctl:\s*"([\w-]+\.sh)"|"scripts", "([\w-]+\.sh)"/g)])
+            .map((m) => (m[1] ?? m[2] ?? m[3])!),
     ),
 ].sort();
 

@@ -353,6 +353,38 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
         expect(await readiness.diff(ready.id, { ...ready.outs, database: "iu-provider-test-missing" }, { ...inputs, database: "iu-provider-test-missing" })).toEqual({ changes: true, replaces: [] });
     });
 
+    it("check: the migration plan in the inputs; a refused migration under never fails before publishing; an unchanged wasm asks nothing", async () => {
+        const base = wasmOf("module.wasm.gz");
+        const olds = { ...dbInputs(base), migrationPlan: "earlier plan" };
+        // Same wasm: the old plan is carried and the server is not asked (a stopped server would fail a request).
+        expect(await database.check(olds, { ...dbInputs(base), serverUrl: url })).toEqual({ inputs: { ...dbInputs(base), migrationPlan: "earlier plan" } });
+        const fresh = await database.check({}, { ...dbInputs(base), database: "iu-provider-test-new" });
+        expect(fresh.failures).toBeUndefined();
+        expect(fresh.inputs.migrationPlan).toMatch(/^new database: it will be created with \d+ tables and the init reducer runs\n/);
+
+        const table = await database.check(olds, dbInputs(wasmOf("module-add-table.wasm.gz")));
+        expect(table.failures).toBeUndefined();
+        expect(table.inputs.migrationPlan!.split("\n")).toEqual(expect.arrayContaining([expect.stringMatching(/^table e2e_probe added .*— accepted$/), "SpacetimeDB 1.2 automatic migration: accepted", "delete_data = never: the database is migrated in place; all rows are kept"]));
+
+        const column = wasmOf("module-add-column.wasm.gz");
+        const refused = await database.check(olds, dbInputs(column, "never"));
+        expect(refused.failures).toHaveLength(1);
+        expect(refused.failures![0]!.property).toBe("wasmSha256");
+        expect(refused.failures![0]!.reason).toMatch(/cannot be published to iu-provider-test without losing data; nothing was published/);
+        expect(refused.failures![0]!.reason).toMatch(/column version_counter.extra added .* — refused: adding a column requires a manual migration/);
+        expect(refused.failures![0]!.reason).toMatch(/delete_data to on_conflict/);
+        // Nothing reached the server: it still runs the module published above.
+        expect((await database.read(published.id, published.outs)).props.sha256).toBe(published.outs.sha256);
+
+        const clearing = await database.check(olds, dbInputs(column, "on_conflict"));
+        expect(clearing.failures).toBeUndefined();
+        expect(clearing.inputs.migrationPlan).toMatch(/delete_data = on_conflict: the database will be cleared: every row in every table is deleted$/);
+
+        const down = await database.check(olds, { ...dbInputs(column), serverUrl: "http://127.0.0.1:9" });
+        expect(down.failures).toBeUndefined();
+        expect(down.inputs.migrationPlan).toMatch(/^not computed \(.*\); the server checks the migration when it is published$/);
+    });
+
     it("delete_data: never fails on the add-column migration (400 'update rejected'); on_conflict clears and publishes", async () => {
         const next = wasmOf("module-add-column.wasm.gz");
         await expect(database.update(published.id, published.outs, dbInputs(next, "never"))).rejects.toThrow(

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isSecret, onRegister, type RegisteredOptions, unwrapSecrets, waitForRegistrations } from "./pulumiInternals";
 
 /** A resource as the engine would be told about it: inputs, secret markers and lifecycle options. */
 export interface CapturedResource {
@@ -7,17 +8,7 @@ export interface CapturedResource {
     inputs: Record<string, any>;
     /** Input names the program (or the SDK) marked secret; `inputs` holds the plain values. */
     secretInputs: string[];
-    options: {
-        protect?: boolean;
-        retainOnDelete?: boolean;
-        deleteBeforeReplace: boolean;
-        ignoreChanges: string[];
-        additionalSecretOutputs: string[];
-        /** Name of the parent resource. */
-        parent: string;
-        /** Names of every resource it depends on (dependsOn and inputs). */
-        dependencies: string[];
-    };
+    options: RegisteredOptions;
 }
 
 export interface Invoke {
@@ -69,21 +60,7 @@ export async function installHarness(stack: string, behaviour: MockBehaviour = {
         stack,
         false,
     );
-    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any; waitForRPCs(): Promise<void> };
-    const monitor = settings.getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        optionsOf.set(key(req.getType(), req.getName()), {
-            ...(req.hasProtect() ? { protect: req.getProtect() } : {}),
-            ...(req.hasRetainondelete() ? { retainOnDelete: req.getRetainondelete() } : {}),
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            ignoreChanges: req.getIgnorechangesList(),
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-            parent: urnName(req.getParent()),
-            dependencies: (req.getDependenciesList() as string[]).map(urnName),
-        });
-        return register(req, callback);
-    };
+    onRegister((type, name, options) => optionsOf.set(key(type, name), options));
 
     /** Runs a program inside a root stack resource (as the engine does) and waits for every registration. */
     const run = async <T>(program: () => T): Promise<T> => {
@@ -94,7 +71,7 @@ export async function installHarness(stack: string, behaviour: MockBehaviour = {
         });
         return result as T;
     };
-    return { resources, invokes, run, settle: () => settings.waitForRPCs() };
+    return { resources, invokes, run, settle: waitForRegistrations };
 }
 
 export function output<T>(o: pulumi.Output<T>): Promise<T> {
@@ -102,15 +79,6 @@ export function output<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 const key = (type: string, name: string) => `${type}::${name}`;
-const urnName = (urn: string) => urn.split("::").pop() ?? "";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
-function unwrapSecrets(v: unknown): unknown {
-    if (isSecret(v)) return unwrapSecrets((v as { value: unknown }).value);
-    if (Array.isArray(v)) return v.map(unwrapSecrets);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
-    return v;
-}
 
 export function byName(resources: CapturedResource[], name: string): CapturedResource {
     const r = resources.find((x) => x.name === name);

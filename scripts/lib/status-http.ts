@@ -37,11 +37,15 @@ export function request(
 }
 
 export interface CertFacts {
+    /** CN, else the subject alternative names (Caddy's internal certificates for an IP have no CN). */
     subject: string;
     issuer: string;
+    validFrom: string;
     validTo: string;
     /** Whole days until expiry (negative once expired). */
     daysLeft: number;
+    /** Share of the certificate's lifetime still ahead (0 once expired): comparable across 12-hour and 90-day certificates. */
+    remainingFraction: number;
     /** Whether the chain verified against the system roots or the given CA. */
     trusted: boolean;
     error?: string;
@@ -57,11 +61,15 @@ export function certificateOf(url: string, ca?: Buffer, now: Date = new Date()):
             socket.end();
             if (!cert || !cert.valid_to) return reject(new Error(`${u.host} presented no certificate`));
             const validTo = new Date(cert.valid_to);
+            const validFrom = new Date(cert.valid_from);
+            const lifetime = validTo.getTime() - validFrom.getTime();
             resolve({
-                subject: first(cert.subject?.CN),
+                subject: first(cert.subject?.CN) || (cert.subjectaltname ?? "").replace(/(DNS|IP Address):/g, ""),
                 issuer: first(cert.issuer?.CN ?? cert.issuer?.O),
+                validFrom: validFrom.toISOString(),
                 validTo: validTo.toISOString(),
                 daysLeft: Math.floor((validTo.getTime() - now.getTime()) / 86_400_000),
+                remainingFraction: lifetime > 0 ? Math.max(0, Math.round(((validTo.getTime() - now.getTime()) / lifetime) * 1000) / 1000) : 0,
                 trusted: socket.authorized,
                 ...(socket.authorizationError ? { error: String(socket.authorizationError) } : {}),
             });

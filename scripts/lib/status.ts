@@ -28,8 +28,12 @@ export interface StatusReport {
     text: string;
 }
 
-/** Below this many days a certificate is a problem (ACME renews at 30 days left; something is stuck). */
-export const CERT_MIN_DAYS = 14;
+/**
+ * Below this share of its lifetime left a certificate is a problem: ACME clients and Caddy's own CA
+ * renew with a third left (30 of 90 days; 4 of Caddy's 12 internal hours), so at a sixth renewal has
+ * been failing for a while. A fraction, not days: the local front's certificates live 12 hours.
+ */
+export const CERT_MIN_REMAINING = 1 / 6;
 /** Below this share of free space on the data filesystem (the commitlog is never pruned). */
 export const DISK_MIN_FREE_PERCENT = 10;
 
@@ -85,8 +89,11 @@ export function evaluate(f: StatusFacts): StatusReport {
                 problems.push(`tls: ${s.tls.error}`);
             } else {
                 const c = s.tls as Exclude<ServerFacts["tls"], { error: string } | undefined> & { error?: string };
-                fields.tls = { subject: c.subject, issuer: c.issuer, validTo: c.validTo, daysLeft: c.daysLeft, trusted: c.trusted };
-                if (c.daysLeft < CERT_MIN_DAYS) problems.push(`tls: the certificate of ${c.subject || "the endpoint"} ${c.daysLeft < 0 ? "has expired" : `expires in ${c.daysLeft} days`} (${c.validTo})`);
+                fields.tls = { subject: c.subject, issuer: c.issuer, validFrom: c.validFrom, validTo: c.validTo, daysLeft: c.daysLeft, remainingFraction: c.remainingFraction, trusted: c.trusted };
+                if (c.remainingFraction <= 0) problems.push(`tls: the certificate of ${c.subject || "the endpoint"} has expired (${c.validTo})`);
+                else if (c.remainingFraction < CERT_MIN_REMAINING) {
+                    problems.push(`tls: the certificate of ${c.subject || "the endpoint"} expires ${c.validTo} with ${Math.round(c.remainingFraction * 100)}% of its lifetime left: renewal is failing`);
+                }
                 if (!c.trusted) problems.push(`tls: the certificate is not trusted (${c.error ?? "unknown issuer"})`);
             }
         }

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CERT_MIN_DAYS, evaluate, type StatusFacts } from "../../scripts/lib/status";
+import { CERT_MIN_REMAINING, evaluate, type StatusFacts } from "../../scripts/lib/status";
 import { certificateOf, request } from "../../scripts/lib/status-http";
 import { tailLines, treeBytes } from "../../scripts/lib/status-local";
 import { namedRows, statusCounts, type ServerFacts } from "../../scripts/lib/status-probe";
@@ -33,7 +33,7 @@ const server = (over: Partial<ServerFacts> = {}): ServerFacts => ({
     database: { identity: ID, owner: "d".repeat(64) },
     module: { sha256: SHA_A, programHash: "f".repeat(64) },
     rows: { counts: { status: "running", entity_count: 3 } },
-    tls: { subject: "127.0.0.1", issuer: "Caddy Local Authority", validTo: "2027-01-01T00:00:00.000Z", daysLeft: 29, trusted: true },
+    tls: { subject: "127.0.0.1", issuer: "Caddy Local Authority - ECC Intermediate", validFrom: "2026-12-03T05:56:03.000Z", validTo: "2026-12-03T17:56:03.000Z", daysLeft: 0, remainingFraction: 0.9, trusted: true },
     ...over,
 });
 const local = { rootDir: "/x/.iu/state/dev/stdb", pidFile: "/x/.iu/state/dev/stdb.pid", pid: 4242, running: true, rootBytes: 12345, disk: { freeBytes: 5e10, totalBytes: 1e11, freePercent: 50 }, logFile: "/x/.iu/state/dev/stdb.log" };
@@ -56,8 +56,8 @@ describe("evaluate: healthy only without problems, each problem naming what is w
         ["a module published by hand", { server: server({ module: { sha256: SHA_B } }) }, /module: the server runs bbbbbbbbbbbb… but the stack published aaaaaaaaaaaa…/],
         ["a database recreated outside the stack", { server: server({ database: { identity: "e".repeat(64) } }) }, /database: inner-universe is eeeeeeeeeeee… on the server/],
         ["another server version", { server: server({ version: { running: "1.3.0" } }) }, /version: the server runs 1\.3\.0, the stack says 1\.2\.0/],
-        ["a certificate near expiry", { server: server({ tls: { subject: "db", issuer: "R3", validTo: "x", daysLeft: CERT_MIN_DAYS - 1, trusted: true } }) }, /tls: the certificate of db expires in 13 days/],
-        ["an expired certificate", { server: server({ tls: { subject: "db", issuer: "R3", validTo: "x", daysLeft: -2, trusted: false, error: "CERT_HAS_EXPIRED" } }) }, /has expired[\s\S]*not trusted \(CERT_HAS_EXPIRED\)/],
+        ["a certificate whose renewal is failing", { server: server({ tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "2027-01-10", daysLeft: 13, remainingFraction: CERT_MIN_REMAINING - 0.02, trusted: true } }) }, /tls: the certificate of db expires 2027-01-10 with 15% of its lifetime left: renewal is failing/],
+        ["an expired certificate", { server: server({ tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "x", daysLeft: -2, remainingFraction: 0, trusted: false, error: "CERT_HAS_EXPIRED" } }) }, /has expired[\s\S]*not trusted \(CERT_HAS_EXPIRED\)/],
         ["no TLS at all on an https endpoint", { server: server({ tls: { error: "connect ECONNREFUSED" } }) }, /tls: connect ECONNREFUSED/],
         ["a nearly full disk", { local: { ...local, disk: { freeBytes: 1, totalBytes: 100, freePercent: 4 } } }, /disk: only 4% free/],
         ["no atlas output", { atlasOutput: undefined }, /atlas output: missing or invalid \(run up\)/],
@@ -163,8 +163,12 @@ describe("network primitives against node stand-ins", () => {
             const untrusted = await certificateOf(`https://localhost:${port}`);
             expect(untrusted.trusted).toBe(false);
             expect(untrusted.error).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
-            // The verdict: 10 days left is below the threshold.
-            expect(evaluate(healthy({ server: server({ tls: trusted }) })).problems.join()).toMatch(/expires in \d+ days/);
+            // A fresh certificate has (nearly) all its lifetime ahead: no problem, whatever its length.
+            expect(trusted.remainingFraction).toBeGreaterThan(0.95);
+            expect(evaluate(healthy({ server: server({ tls: trusted }) })).problems).toEqual([]);
+            // The same certificate seen 9.5 days later: a twentieth left, renewal failing.
+            const late = await certificateOf(`https://localhost:${port}`, cert, new Date(Date.now() + 9.5 * 86_400_000));
+            expect(evaluate(healthy({ server: server({ tls: late }) })).problems.join()).toMatch(/% of its lifetime left: renewal is failing/);
         } finally {
             srv.close();
             fs.rmSync(dir, { recursive: true, force: true });

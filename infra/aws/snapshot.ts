@@ -1,0 +1,146 @@
+import { SNAPSHOT_TAG_KEY } from "./render/constants";
+
+/**
+ * The on-demand EBS snapshot `npm run backup -- create --stack <aws stack>` takes of the data
+ * volume: the same call DLM makes on its schedule (ec2:CreateSnapshot), tagged so that the restore
+ * runbook's filter (`tag:inner-universe:snapshot=<stack>`) lists it next to DLM's, but marked
+ * `inner-universe:source=on-demand` (DLM's carry `dlm`). DLM never deletes a snapshot it did not
+ * create, so these are pruned by our own retention (DeleteSnapshot on the oldest beyond the count).
+ * Restore stays `aws.data_volume.snapshot_id` (docs/restore.md). Pure functions: no SDK, no I/O.
+ */
+export interface SnapshotRequestArgs {
+    stack: string;
+    region: string;
+    volumeId: string;
+    /** When the request is made (goes into the description and a tag). */
+    now: Date;
+    reason?: string;
+}
+
+export interface Ec2Tag {
+    Key: string;
+    Value: string;
+}
+
+/** The EC2 API request (JSON/SDK field names, as the CLI's --cli-input-json takes them). */
+export interface CreateSnapshotRequest {
+    Action: "CreateSnapshot";
+    Version: "2016-11-15";
+    Region: string;
+    VolumeId: string;
+    Description: string;
+    TagSpecifications: [{ ResourceType: "snapshot"; Tags: Ec2Tag[] }];
+}
+
+const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
+
+export function snapshotTags(args: Pick<SnapshotRequestArgs, "stack" | "now" | "reason">): Ec2Tag[] {
+    return [
+        { Key: SNAPSHOT_TAG_KEY, Value: args.stack },
+        { Key: "inner-universe:stack", Value: args.stack },
+        { Key: "inner-universe:source", Value: "on-demand" },
+        { Key: "inner-universe:requested-at", Value: args.now.toISOString() },
+        ...(args.reason ? [{ Key: "inner-universe:reason", Value: args.reason.slice(0, 256) }] : []),
+        { Key: "Name", Value: `inner-universe-${args.stack}-on-demand` },
+    ];
+}
+
+export function createSnapshotRequest(args: SnapshotRequestArgs): CreateSnapshotRequest {
+    if (!VOLUME_ID.test(args.volumeId)) throw new Error(`backup output dataVolumeId: expected an EBS volume id (vol-…), got ${JSON.stringify(args.volumeId)}`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(args.region)) throw new Error(`backup output region: expected an AWS region (eu-west-1), got ${JSON.stringify(args.region)}`);
+    return {
+        Action: "CreateSnapshot",
+        Version: "2016-11-15",
+        Region: args.region,
+        VolumeId: args.volumeId,
+        Description: `inner-universe ${args.stack} on-demand backup ${args.now.toISOString()}`,
+        TagSpecifications: [{ ResourceType: "snapshot", Tags: snapshotTags(args) }],
+    };
+}
+
+/** The EC2 Query API form of the request (what the SDKs and the CLI send, before signing). */
+export function queryParameters(req: CreateSnapshotRequest): Record<string, string> {
+    const out: Record<string, string> = { Action: req.Action, Version: req.Version, VolumeId: req.VolumeId, Description: req.Description };
+    req.TagSpecifications.forEach((spec, i) => {
+        out[`TagSpecification.${i + 1}.ResourceType`] = spec.ResourceType;
+        spec.Tags.forEach((t, j) => {
+            out[`TagSpecification.${i + 1}.Tag.${j + 1}.Key`] = t.Key;
+            out[`TagSpecification.${i + 1}.Tag.${j + 1}.Value`] = t.Value;
+        });
+    });
+    return out;
+}
+
+/** `aws ec2 create-snapshot …` argv (the AWS CLI v2 syntax; tag specifications as JSON). */
+export function awsCliArgs(req: CreateSnapshotRequest): string[] {
+    return [
+        "ec2",
+        "create-snapshot",
+        "--region",
+        req.Region,
+        "--volume-id",
+        req.VolumeId,
+        "--description",
+        req.Description,
+        "--tag-specifications",
+        JSON.stringify(req.TagSpecifications),
+        "--output",
+        "json",
+    ];
+}
+
+/** `aws ec2 describe-snapshots` of this stack's snapshots (DLM's and on-demand), for `backup list`. */
+export function listSnapshotsArgs(stack: string, region: string): string[] {
+    return ["ec2", "describe-snapshots", "--region", region, "--owner-ids", "self", "--filters", `Name=tag:${SNAPSHOT_TAG_KEY},Values=${stack}`, "--output", "json"];
+}
+
+/**
+ * The IAM policy an operator (or the deploy role) needs for on-demand snapshots of this stack's
+ * data volume and their retention — and nothing else: CreateSnapshot on that one volume, on new
+ * snapshots only when they carry this stack's tag, CreateTags only as part of CreateSnapshot,
+ * DeleteSnapshot only of on-demand snapshots of this stack. Describe* has no resource-level
+ * permissions in EC2, hence "*".
+ */
+export function snapshotIamPolicy(args: { partition: string; region: string; accountId: string; volumeId: string; stack: string }) {
+    const snapshots = `arn:${args.partition}:ec2:${args.region}::snapshot/*`;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "SnapshotTheDataVolume",
+                Effect: "Allow",
+                Action: "ec2:CreateSnapshot",
+                Resource: `arn:${args.partition}:ec2:${args.region}:${args.accountId}:volume/${args.volumeId}`,
+            },
+            {
+                Sid: "CreateTaggedSnapshots",
+                Effect: "Allow",
+                Action: "ec2:CreateSnapshot",
+                Resource: snapshots,
+                Condition: { StringEquals: { [`aws:RequestTag/${SNAPSHOT_TAG_KEY}`]: args.stack, "aws:RequestTag/inner-universe:source": "on-demand" } },
+            },
+            {
+                Sid: "TagOnCreate",
+                Effect: "Allow",
+                Action: "ec2:CreateTags",
+                Resource: snapshots,
+                Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshot" } },
+            },
+            {
+                Sid: "PruneOwnOnDemandSnapshots",
+                Effect: "Allow",
+                Action: "ec2:DeleteSnapshot",
+                Resource: snapshots,
+                Condition: { StringEquals: { [`aws:ResourceTag/${SNAPSHOT_TAG_KEY}`]: args.stack, "aws:ResourceTag/inner-universe:source": "on-demand" } },
+            },
+            { Sid: "ListSnapshots", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"], Resource: "*" },
+        ],
+    };
+}
+
+/** Which on-demand snapshots a retention count removes (oldest first beyond `keep`); DLM's are never touched. */
+export function snapshotsBeyondRetention(snapshots: { SnapshotId: string; StartTime: string; Tags?: Ec2Tag[] }[], keep: number): string[] {
+    const onDemand = snapshots.filter((s) => s.Tags?.some((t) => t.Key === "inner-universe:source" && t.Value === "on-demand"));
+    onDemand.sort((a, b) => a.StartTime.localeCompare(b.StartTime));
+    return onDemand.slice(0, Math.max(0, onDemand.length - keep)).map((s) => s.SnapshotId);
+}

@@ -16,6 +16,7 @@ import { parseStackConfig, type StackConfig } from "../infra/config/load";
 import { pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { evaluate, type StatusFacts } from "./lib/status";
+import { awsFacts, credentialsFromEnv } from "./lib/status-aws";
 import { localFacts, tailLines } from "./lib/status-local";
 import { probeServer } from "./lib/status-probe";
 
@@ -55,10 +56,24 @@ async function main(): Promise<number> {
         facts.logs = remoteLogs(cfg, outputs, logLines);
     }
     if (outputs.aws && typeof outputs.aws === "object") facts.aws = outputs.aws as StatusFacts["aws"];
+    if (cfg.runtime === "aws" && cfg.aws) {
+        facts.awsState = await awsFacts({ region: cfg.aws.region, ...(facts.aws ?? {}) }, credentialsFromEnv());
+        facts.backupIntervalHours = cfg.aws.backups.schedule.interval_hours;
+    }
+    const backupDir = (outputs.backup as { backupDir?: string } | undefined)?.backupDir;
+    if (backupDir && cfg.runtime !== "aws") facts.lastLocalBackup = newestEntry(path.resolve(PROJECT_ROOT, backupDir));
 
     const report = evaluate(facts);
     console.log(values.json ? JSON.stringify({ healthy: report.healthy, problems: report.problems, ...report.fields }, null, 2) : report.text);
     return report.healthy ? 0 : 1;
+}
+
+/** The newest file or directory in dir (a backup), or null when there is none. */
+function newestEntry(dir: string): { path: string; time: string } | null {
+    if (!fs.existsSync(dir)) return null;
+    const entries = fs.readdirSync(dir).map((e) => ({ path: path.join(dir, e), mtime: fs.statSync(path.join(dir, e)).mtimeMs }));
+    const newest = entries.sort((a, b) => b.mtime - a.mtime)[0];
+    return newest ? { path: newest.path, time: new Date(newest.mtime).toISOString() } : null;
 }
 
 /** The stack's config as the program parses it, from Pulumi.<stack>.yaml (no secrets needed). */

@@ -1,4 +1,5 @@
 import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import type { AwsFacts } from "./status-aws";
 import type { LocalFacts } from "./status-local";
 import type { ServerFacts } from "./status-probe";
 
@@ -18,6 +19,11 @@ export interface StatusFacts {
     local?: LocalFacts;
     /** AWS stacks: the ids in the stack's outputs. */
     aws?: { instanceId?: string; dataVolumeId?: string; alarmTopicArn?: string; dnsTarget?: string };
+    /** AWS stacks: what the AWS APIs say (status-aws.ts), and the snapshot interval it is judged by. */
+    awsState?: AwsFacts;
+    backupIntervalHours?: number;
+    /** Local and container stacks: the newest entry of the backup directory, if any. */
+    lastLocalBackup?: { path: string; time: string } | null;
     logs?: string[];
 }
 
@@ -99,6 +105,31 @@ export function evaluate(f: StatusFacts): StatusReport {
         }
     }
     if (f.aws) fields.aws = f.aws;
+    const st = f.awsState;
+    if (st) {
+        for (const e of st.errors) problems.push(`aws: ${e}`);
+        if (st.instance) {
+            fields.instance = st.instance;
+            if (st.instance.state !== "running") problems.push(`instance: ${f.aws?.instanceId ?? "the host"} is ${st.instance.state}`);
+            else if ([st.instance.system, st.instance.instance].some((x) => x !== "ok" && x !== "initializing")) {
+                problems.push(`instance: status checks system=${st.instance.system} instance=${st.instance.instance}`);
+            }
+        } else if (f.aws?.instanceId && st.errors.length === 0) problems.push(`instance: ${f.aws.instanceId} not found`);
+        if (st.alarms) {
+            fields.alarms = st.alarms.map((a) => `${a.name}=${a.state}`);
+            for (const a of st.alarms.filter((x) => x.state === "ALARM")) problems.push(`alarm: ${a.name} is in ALARM (${a.reason})`);
+        }
+        if (st.lastSnapshot !== undefined) {
+            fields.lastBackup = st.lastSnapshot ?? "none yet";
+            const snap = st.lastSnapshot;
+            if (snap && snap.state === "error") problems.push(`backup: snapshot ${snap.id} failed`);
+            const ageHours = snap ? (Date.now() - Date.parse(snap.startTime)) / 3_600_000 : 0;
+            if (snap && f.backupIntervalHours && ageHours > 2 * f.backupIntervalHours) {
+                problems.push(`backup: the newest snapshot ${snap.id} is ${Math.round(ageHours)} h old; DLM should take one every ${f.backupIntervalHours} h`);
+            }
+        }
+    }
+    if (f.lastLocalBackup !== undefined) fields.lastBackup = f.lastLocalBackup ?? "none yet";
     if (f.logs) fields.logs = f.logs;
     return { healthy: problems.length === 0, problems, fields, text: formatText(fields, problems) };
 }

@@ -99,6 +99,21 @@ export class Monitoring extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Patch compliance (FSBP SSM.2) made visible: a daily scan-only run reports missing patches to
+        // SSM compliance. It installs nothing; the host is patched by rolling its AMI (a replacement).
+        new aws.ssm.Association(
+            `${name}-patch-scan`,
+            {
+                name: "AWS-RunPatchBaseline",
+                associationName: `inner-universe-${args.stack}-patch-scan`,
+                targets: [{ key: "InstanceIds", values: [args.instanceId] }],
+                parameters: { Operation: "Scan" },
+                scheduleExpression: "rate(1 day)",
+                complianceSeverity: "HIGH",
+            },
+            { parent: this },
+        );
+
         let external: { domain: string; healthCheckId: pulumi.Output<string> } | undefined;
         if (args.domain) {
             const check = new aws.route53.HealthCheck(

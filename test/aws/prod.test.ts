@@ -242,7 +242,7 @@ describe("monitoring", () => {
     });
 
     it("applies it with an association on targets (not instanceId) running AmazonCloudWatch-ManageAgent", () => {
-        const assoc = one(resources, "aws:ssm/association:Association");
+        const assoc = byName(`${N}-mon-cwagent`);
         expect(assoc.inputs).toMatchObject({
             name: "AmazonCloudWatch-ManageAgent",
             targets: [{ key: "InstanceIds", values: [outputs.instanceId] }],
@@ -250,6 +250,17 @@ describe("monitoring", () => {
         });
         expect(assoc.inputs.instanceId).toBeUndefined();
         expect(assoc.inputs.associationName).toMatch(/^inner-universe-prod-cwagent-[0-9a-f]{12}$/);
+    });
+
+    it("scans the host's patch compliance daily without installing anything (FSBP SSM.2)", () => {
+        const associations = all(resources, "aws:ssm/association:Association");
+        expect(associations.map((a) => a.name).sort()).toEqual([`${N}-mon-cwagent`, `${N}-mon-patch-scan`]);
+        expect(byName(`${N}-mon-patch-scan`).inputs).toMatchObject({
+            name: "AWS-RunPatchBaseline",
+            targets: [{ key: "InstanceIds", values: [outputs.instanceId] }],
+            parameters: { Operation: "Scan" },
+            scheduleExpression: "rate(1 day)",
+        });
     });
 
     it("ships logs (and the scraped SpacetimeDB series) to log groups with the configured retention", () => {

@@ -166,9 +166,8 @@ describe("the Prometheus scrape config", () => {
 
     it("scrapes the loopback server's /v1/metrics under the job the declarations match, labelled with the environment", () => {
         expect(scrape).toEqual({
-            global: { scrape_interval: "1m", scrape_timeout: "10s" },
             scrape_configs: [
-                { job_name: PROMETHEUS_JOB, metrics_path: "/v1/metrics", sample_limit: 10000, static_configs: [{ targets: ["127.0.0.1:3000"], labels: { [STDB_DIMENSION]: "prod" } }] },
+                { job_name: PROMETHEUS_JOB, metrics_path: "/v1/metrics", scrape_interval: "1m", scrape_timeout: "10s", static_configs: [{ targets: ["127.0.0.1:3000"], labels: { [STDB_DIMENSION]: "prod" } }] },
             ],
         });
     });

@@ -141,19 +141,14 @@ function prometheusSection(logGroupName: string): PrometheusSection {
  * loopback only, so the agent scrapes 127.0.0.1; the static label becomes the one dimension.
  */
 export function renderPrometheusScrapeConfig(o: { port: number; environment: string }): string {
+    // Compact on purpose: it travels in user data, which EC2 caps at 16 KiB.
     return [
-        "# CloudWatch agent: scrape the SpacetimeDB server's loopback /v1/metrics (rendered by infra/aws/render/cwAgentConfig.ts).",
-        "global:",
+        "scrape_configs:",
+        `- job_name: ${PROMETHEUS_JOB}`,
+        "  metrics_path: /v1/metrics",
         "  scrape_interval: 1m",
         "  scrape_timeout: 10s",
-        "scrape_configs:",
-        `  - job_name: ${PROMETHEUS_JOB}`,
-        "    metrics_path: /v1/metrics",
-        "    sample_limit: 10000",
-        "    static_configs:",
-        `      - targets: ["127.0.0.1:${o.port}"]`,
-        "        labels:",
-        `          ${STDB_DIMENSION}: ${JSON.stringify(o.environment)}`,
+        `  static_configs: [{targets: ["127.0.0.1:${o.port}"], labels: {${STDB_DIMENSION}: ${JSON.stringify(o.environment)}}}]`,
         "",
     ].join("\n");
 }

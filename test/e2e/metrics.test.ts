@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderCwAgentConfig, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
+import { renderCwAgentConfig, STDB_DIMENSION, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
 import { freePort } from "../../scripts/lib/workspace";
 
 /**
@@ -122,6 +122,11 @@ describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config n
         const matcher = new RegExp(declaration.label_matcher);
         const matching = samples.filter((s) => matcher.test(declaration.source_labels.map((l) => (l === "job" ? "spacetimedb" : (s.labels[l] ?? ""))).join(";")));
         expect(matching.length, `no ${family} sample matches ${declaration.source_labels.join(",")} ~ ${declaration.label_matcher}`).toBeGreaterThan(0);
+    });
+
+    it("the server's own labels never collide with the scrape's (job, instance, the dimension label)", () => {
+        const own = new Set(exposition.samples.flatMap((s) => Object.keys(s.labels)));
+        for (const label of ["job", "instance", STDB_DIMENSION]) expect(own.has(label), label).toBe(false);
     });
 
     it("the chosen types are the ones the server reports", () => {

@@ -10,15 +10,15 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { atlasOutputSchema } from "../infra/contract/atlas";
-import { parseStackConfig, type StackConfig } from "../infra/config/load";
+import type { StackConfig } from "../infra/config/load";
 import { pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { evaluate, type StatusFacts } from "./lib/status";
 import { awsFacts, credentialsFromEnv } from "./lib/status-aws";
 import { localFacts, tailLines } from "./lib/status-local";
 import { probeServer } from "./lib/status-probe";
+import { adminUrl, stackConfig } from "./lib/status-target";
 
 async function main(): Promise<number> {
     const { values } = parseArgs({
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     // The deployer token (a secret output) lets the SQL probes read what only the owner may.
     const outputs = await stackOutputs(stack, { ...opts, showSecrets: true }).catch(() => stackOutputs(stack, opts));
     const history = JSON.parse((await pulumiOk(["stack", "history", "-s", stack, "--json"], opts)).stdout) as StatusFacts["last"][];
-    const cfg = stackConfig(stack);
+    const cfg = stackConfig(PROJECT_ROOT, stack);
     const facts: StatusFacts = { stack, runtime: cfg.runtime, atlasOutput: outputs.atlas, ...(history[0] ? { last: history[0] } : {}) };
 
     const atlas = atlasOutputSchema.safeParse(outputs.atlas);
@@ -74,24 +74,6 @@ function newestEntry(dir: string): { path: string; time: string } | null {
     const entries = fs.readdirSync(dir).map((e) => ({ path: path.join(dir, e), mtime: fs.statSync(path.join(dir, e)).mtimeMs }));
     const newest = entries.sort((a, b) => b.mtime - a.mtime)[0];
     return newest ? { path: newest.path, time: new Date(newest.mtime).toISOString() } : null;
-}
-
-/** The stack's config as the program parses it, from Pulumi.<stack>.yaml (no secrets needed). */
-function stackConfig(stack: string): StackConfig {
-    const file = path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
-    const doc = (fs.existsSync(file) ? parseYaml(fs.readFileSync(file, "utf8")) : {}) as { config?: Record<string, unknown> };
-    const raw: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc?.config ?? {})) if (k.startsWith("inner-universe:")) raw[k.slice("inner-universe:".length)] = v;
-    return parseStackConfig(raw, { stack, projectRoot: PROJECT_ROOT });
-}
-
-/** Where the deploy steps reach the server: the loopback server for local/docker, the public front otherwise. */
-function adminUrl(cfg: StackConfig, publicUrl: string): string {
-    if (cfg.runtime === "local" || cfg.runtime === "docker") {
-        const host = ["0.0.0.0", "::", "localhost"].includes(cfg.spacetimedb.address) ? "127.0.0.1" : cfg.spacetimedb.address;
-        return `http://${host.includes(":") ? `[${host}]` : host}:${cfg.spacetimedb.port}`;
-    }
-    return publicUrl.replace(/\/$/, "");
 }
 
 /** docker: the container's log; aws/remote have no log on this machine (CloudWatch Logs has the host's). */

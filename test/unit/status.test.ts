@@ -10,6 +10,7 @@ import { CERT_MIN_REMAINING, evaluate, type StatusFacts } from "../../scripts/li
 import { certificateOf, request } from "../../scripts/lib/status-http";
 import { tailLines, treeBytes } from "../../scripts/lib/status-local";
 import { namedRows, statusCounts, type ServerFacts } from "../../scripts/lib/status-probe";
+import { adminUrl, stackConfig } from "../../scripts/lib/status-target";
 
 const SHA_A = "a".repeat(64);
 const SHA_B = "b".repeat(64);
@@ -173,5 +174,26 @@ describe("network primitives against node stand-ins", () => {
             srv.close();
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("status targets per runtime (the committed stack files)", () => {
+    const ROOT = path.resolve(__dirname, "../..");
+    it.each([
+        ["dev", "local", "http://127.0.0.1:3000"],
+        ["test", "docker", undefined],
+        ["prod", "aws", "https://db.inner-universe.example"],
+    ] as const)("%s (%s) talks to %s", (stack, runtime, expected) => {
+        const cfg = stackConfig(ROOT, stack);
+        expect(cfg.runtime).toBe(runtime);
+        const url = adminUrl(cfg, "https://db.inner-universe.example/");
+        // docker publishes the container's port on loopback at spacetimedb.port.
+        expect(url).toBe(expected ?? `http://127.0.0.1:${cfg.spacetimedb.port}`);
+    });
+
+    it("a remote server is reached through its own URL, and a wildcard listen address through loopback", () => {
+        expect(adminUrl({ runtime: "remote", spacetimedb: { address: "127.0.0.1", port: 3000 } } as never, "https://maincloud.example/")).toBe("https://maincloud.example");
+        expect(adminUrl({ runtime: "local", spacetimedb: { address: "0.0.0.0", port: 3100 } } as never, "https://x")).toBe("http://127.0.0.1:3100");
+        expect(adminUrl({ runtime: "local", spacetimedb: { address: "::1", port: 3100 } } as never, "https://x")).toBe("http://[::1]:3100");
     });
 });

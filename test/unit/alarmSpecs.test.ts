@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { alarmSpecs, HEALTH_CHECK_METRICS_REGION, metricsOf, type AlarmFacts } from "../../infra/aws/alarmSpecs";
 import { dashboardBody, GRID_WIDTH, metricRow } from "../../infra/aws/dashboard";
 import { emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
@@ -137,6 +138,40 @@ describe("dashboardBody", () => {
         }
         expect(body.widgets.length).toBeLessThanOrEqual(500);
         expect(JSON.stringify(body).length).toBeLessThan(1_000_000);
+    });
+
+    it("validates against the documented DashboardBody shape (widget types and their properties)", () => {
+        // "Dashboard Body Structure and Syntax" (CloudWatch API reference), the parts we use, strict.
+        const alarmArn = z.string().regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/);
+        const metricEntry = z.array(z.union([z.string(), z.strictObject({ expression: z.string().optional(), id: z.string().optional(), label: z.string().optional(), stat: z.string().optional(), visible: z.boolean().optional() })])).min(2);
+        const place = { x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().min(1).max(24), height: z.number().int().min(1).max(1000) };
+        const metric = z.strictObject({
+            ...place,
+            type: z.literal("metric"),
+            properties: z
+                .strictObject({
+                    title: z.string(),
+                    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/),
+                    view: z.enum(["timeSeries", "singleValue", "gauge", "bar", "pie"]),
+                    stacked: z.boolean().optional(),
+                    period: z.number().int().positive().optional(),
+                    stat: z.enum(["Average", "Minimum", "Maximum", "Sum", "SampleCount"]).optional(),
+                    metrics: z.array(metricEntry).max(100).optional(),
+                    // A metric widget shows at most one alarm; without metrics it must have one.
+                    annotations: z.strictObject({ alarms: z.array(alarmArn).length(1) }).optional(),
+                })
+                .refine((p) => p.metrics !== undefined || p.annotations?.alarms !== undefined, "a metric widget needs metrics or an alarm annotation"),
+        });
+        const alarm = z.strictObject({ ...place, type: z.literal("alarm"), properties: z.strictObject({ title: z.string(), alarms: z.array(alarmArn).min(1).max(100), sortBy: z.enum(["default", "stateUpdatedTimestamp", "timestamp"]).optional() }) });
+        const text = z.strictObject({ ...place, type: z.literal("text"), properties: z.strictObject({ markdown: z.string().min(1) }) });
+        const log = z.strictObject({ ...place, type: z.literal("log"), properties: z.strictObject({ title: z.string(), region: z.string(), view: z.enum(["table", "timeSeries", "bar", "pie"]), query: z.string().startsWith("SOURCE '") }) });
+        const schema = z.strictObject({ start: z.string().regex(/^-P/), periodOverride: z.enum(["auto", "inherit"]), widgets: z.array(z.discriminatedUnion("type", [metric, alarm, text, log])).max(500) });
+        expect(schema.safeParse(body).error?.issues).toBeUndefined();
+        // Not a rubber stamp: two alarms on one graph is refused.
+        const bad = structuredClone(body);
+        const graph = bad.widgets.find((w) => (w.properties.annotations as any)?.alarms)!;
+        (graph.properties.annotations as any).alarms.push(alarmArn.parse(arn("cpu")));
+        expect(schema.safeParse(bad).success).toBe(false);
     });
 
     it("queries the server log group in a log widget", () => {

@@ -13,7 +13,7 @@ NODE_VERSION=22.23.3
 PULUMI_VERSION=3.274.1
 STDB_VERSION=1.2.0
 ACTIONLINT_VERSION=1.7.12
-DEBIAN_PACKAGES=(curl ca-certificates openssl git docker.io caddy shellcheck cloud-init systemd busybox-static xfsprogs
+DEBIAN_PACKAGES=(curl ca-certificates openssl git docker.io caddy shellcheck cloud-init systemd busybox-static xfsprogs debootstrap
     rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

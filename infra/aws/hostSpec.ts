@@ -25,6 +25,7 @@ export function hostSpec(cfg: StackConfig, volumeId: string): HostSpec {
               caddy: a.caddy_binary!,
               domain: cfg.tls.domain!,
               email: cfg.tls.email!,
+              ...(cfg.tls.acme_ca ? { acmeCa: cfg.tls.acme_ca } : {}),
               deployCidrs: a.deploy_cidrs,
               database: cfg.spacetimedb.database,
               exposeCall: cfg.tls.expose_call,
@@ -32,8 +33,11 @@ export function hostSpec(cfg: StackConfig, volumeId: string): HostSpec {
               authRequired: cfg.server.auth_required,
               timeoutMs: cfg.server.timeout_ms,
           };
+    if (a.instance.os === "debian" && !a.cloudwatch_agent_deb) throw new Error("instance.os debian needs aws.cloudwatch_agent_deb (checked by the config schema)");
     return {
         environment: cfg.environment,
+        os: a.instance.os,
+        ...(a.instance.os === "debian" ? { cwAgentDeb: a.cloudwatch_agent_deb! } : {}),
         volumeId,
         rootDir: cfg.spacetimedb.root_dir,
         server: {

@@ -34,6 +34,13 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 export const DLM_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
 
 export const DEFAULT_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/** Host operating systems the bootstrap knows (package manager and agent install differ). */
+export const HOST_OS = ["al2023", "debian"] as const;
+const AL2023_AMI_PARAMETER = /^\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-[a-z0-9.-]+-(x86_64|arm64)(:\d+)?$/;
+/** Debian's own SSM public parameters (https://wiki.debian.org/Cloud/AmazonEC2Image). */
+const DEBIAN_AMI_PARAMETER = /^\/aws\/service\/debian\/(daily\/)?release\/(bookworm|trixie|12|13)\/latest\/(amd64|arm64)(:\d+)?$/;
+/** The AWS account Debian publishes its official AMIs from. */
+export const DEBIAN_AMI_OWNER = "136693071363";
 
 function oneOfNumbers(values: readonly number[]) {
     return z.number({ error: (iss) => `expected one of ${values.join(" | ")}, got ${show(iss.input)}` }).refine((v) => values.includes(v), {
@@ -66,11 +73,21 @@ const instanceSection = z.strictObject({
         "EC2 instance type; SpacetimeDB keeps the database in memory, so size memory first",
         "r7i.large",
     ).default("r7i.large"),
+    os: doc(
+        oneOf(HOST_OS).default("al2023"),
+        "Operating system of the AMI: al2023 (Amazon Linux 2023, dnf) or debian (Debian 12/13, apt); ami_parameter must name an image of it",
+        "al2023",
+    ),
     ami_parameter: doc(
-        pattern(/^\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-[a-z0-9.-]+-(x86_64|arm64)(:\d+)?$/, "an Amazon Linux 2023 SSM public parameter")
+        z
+            .string({ error: (iss) => `expected an Amazon Linux 2023 or Debian SSM public parameter, got ${show(iss.input)}` })
+            .refine((p) => AL2023_AMI_PARAMETER.test(p) || DEBIAN_AMI_PARAMETER.test(p), {
+                error: (iss) =>
+                    `expected an Amazon Linux 2023 SSM public parameter (/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64) or a Debian one (/aws/service/debian/release/bookworm/latest/amd64), got ${show(iss.input)}`,
+            })
             .refine((p) => !p.includes("minimal"), { error: "minimal AL2023 images ship without the SSM agent; use a kernel-default parameter" })
             .default(DEFAULT_AMI_PARAMETER),
-        "SSM public parameter naming the AMI (append :N to pin a parameter version); the bootstrap targets Amazon Linux 2023",
+        "SSM public parameter naming the AMI (append :N to pin a parameter version): Amazon Linux 2023 or Debian, matching os",
         DEFAULT_AMI_PARAMETER,
     ),
     ami_owners: doc(
@@ -190,6 +207,16 @@ export const awsSchema = z
             "Pinned Caddy release asset (required for tls.mode acme: Amazon Linux has no Caddy package)",
             { url: "https://github.com/caddyserver/caddy/releases/download/v2.10.2/caddy_2.10.2_linux_amd64.tar.gz", sha256: "0".repeat(64) },
         ),
+        cloudwatch_agent_deb: doc(
+            z
+                .strictObject({
+                    url: doc(pattern(/^https:\/\/[^\s/]+\/\S+\.deb$/, "an https:// URL of a .deb"), "CloudWatch agent package (.deb) the Debian host installs", "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"),
+                    sha256: doc(pattern(SHA256, "64 lower-case hex digits"), "sha256 of that package; the bootstrap refuses anything else", "0".repeat(64)),
+                })
+                .optional(),
+            "Pinned CloudWatch agent package for instance.os debian (Debian has no apt package for it; Amazon Linux installs it with dnf)",
+            { url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb", sha256: "0".repeat(64) },
+        ),
         alb: doc(albSection.optional(), "Load balancer settings (required for tls.mode alb)", { subnets: [{ id: "subnet-0abc1234def567890", az: "eu-west-1a" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1b" }], idle_timeout_s: 3600 }),
         dns: doc(
             z.strictObject({ zone_id: doc(pattern(/^Z[0-9A-Z]{4,31}$/, "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ"), "Hosted zone of tls.domain", "Z0123456789ABCDEFGHIJ") }).optional(),
@@ -226,7 +253,21 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
     if (a.subnet && ok("subnet") && !inRegion(a.subnet.az)) fail(["subnet", "az"], `${show(a.subnet.az)} is not an availability zone of ${region}`);
 
     const arch = a.instance && ok("instance.type") ? INSTANCE_FAMILIES[familyOf(a.instance.type)] : undefined;
-    const amiArch = a.instance && ok("instance.ami_parameter") ? a.instance.ami_parameter.match(/-(x86_64|arm64)(:\d+)?$/)?.[1] : undefined;
+    const amiArchName = a.instance && ok("instance.ami_parameter") ? a.instance.ami_parameter.match(/[-/](x86_64|amd64|arm64)(:\d+)?$/)?.[1] : undefined;
+    const amiArch = amiArchName === "amd64" ? "x86_64" : amiArchName;
+    if (a.instance && ok("instance.os", "instance.ami_parameter")) {
+        const debianAmi = DEBIAN_AMI_PARAMETER.test(a.instance.ami_parameter);
+        if (a.instance.os === "debian" && !debianAmi) fail(["instance", "ami_parameter"], "instance.os is debian: name a Debian parameter like /aws/service/debian/release/bookworm/latest/amd64");
+        if (a.instance.os === "al2023" && debianAmi) fail(["instance", "ami_parameter"], "is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian");
+    }
+    if (a.instance?.os === "debian" && ok("instance.os", "instance.ami_owners") && !a.instance.ami_owners.includes(DEBIAN_AMI_OWNER)) {
+        fail(["instance", "ami_owners"], `Debian publishes its AMIs from account ${DEBIAN_AMI_OWNER}; set ami_owners: ["${DEBIAN_AMI_OWNER}"]`);
+    }
+    if (a.instance?.os === "debian" && ok("instance.os", "cloudwatch_agent_deb") && !a.cloudwatch_agent_deb) {
+        fail(["cloudwatch_agent_deb"], "required for instance.os debian (the agent's .deb and its sha256; Debian has no package for it)");
+    }
+    const agentArch = a.cloudwatch_agent_deb && ok("cloudwatch_agent_deb.url") ? archInUrl(a.cloudwatch_agent_deb.url) : undefined;
+    if (arch && agentArch && agentArch !== arch) fail(["cloudwatch_agent_deb", "url"], `is an ${agentArch} build but ${a.instance!.type} is ${arch}`);
     if (arch && amiArch && arch !== amiArch) fail(["instance", "ami_parameter"], `is an ${amiArch} image but ${a.instance!.type} is ${arch}`);
     const serverArch = a.server_binary && ok("server_binary.url") ? archInUrl(a.server_binary.url) : undefined;
     if (arch && serverArch && serverArch !== arch) fail(["server_binary", "url"], `is an ${serverArch} build but ${a.instance!.type} is ${arch}`);

@@ -7,7 +7,8 @@ export interface CaddyfileOptions extends RouteOptions {
     upstream: string;
     /** Interfaces to listen on (dev: loopback); all interfaces when undefined. */
     bind?: string[];
-    tls: { mode: "internal" } | { mode: "acme"; email: string };
+    /** acme: `ca` is the ACME directory (tls.acme_ca); Caddy's default (Let's Encrypt) when undefined. */
+    tls: { mode: "internal" } | { mode: "acme"; email: string; ca?: string };
     /** CIDRs allowed to use deploy routes; empty means deploy routes are never proxied. */
     deployCidrs: string[];
     authRequired: boolean;
@@ -27,7 +28,7 @@ export function renderCaddyfile(o: CaddyfileOptions): string {
     lines.push("{", "\tadmin off");
     // Internal mode serves one local port; the :80 redirect listener would collide between stacks.
     if (o.tls.mode === "internal") lines.push("\tskip_install_trust", "\tlocal_certs", "\tauto_https disable_redirects");
-    else lines.push(`\temail ${o.tls.email}`);
+    else lines.push(`\temail ${o.tls.email}`, ...(o.tls.ca ? [`\tacme_ca ${o.tls.ca}`] : []));
     lines.push("\tservers {", "\t\ttimeouts {", "\t\t\tread_header 10s", "\t\t\tidle 10m", "\t\t}", "\t}", "}", "");
     lines.push(`${o.site} {`);
     if (o.bind) lines.push(`\tbind ${o.bind.join(" ")}`);

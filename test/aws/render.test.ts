@@ -176,3 +176,51 @@ describe("CIDR sets", () => {
         [["198.51.100.0/24", "203.0.113.0/28", "198.51.100.0/24"], ["198.51.100.0/24", "203.0.113.0/28"]],
     ])("%j → %j", (input, expected) => expect(coveringCidrs(input)).toEqual(expected));
 });
+
+describe("host OS and ACME directory", () => {
+    const debian = hostSpec(
+        prodConfig({
+            tls: { acme_ca: "https://acme-staging-v02.api.letsencrypt.org/directory" },
+            aws: {
+                instance: { type: "r7i.large", os: "debian", ami_parameter: "/aws/service/debian/release/bookworm/latest/amd64", ami_owners: ["136693071363"], root_volume_gb: 20 },
+                cloudwatch_agent_deb: { url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb", sha256: "c".repeat(64) },
+            },
+        }),
+        VOLUME_ID,
+    );
+    const bootstrapOf = (spec: typeof debian) => hostFiles(spec).find((f) => f.path === BOOTSTRAP_PATH)!.content;
+    const caddyfileOf = (spec: typeof debian) => hostFiles(spec).find((f) => f.path === "/etc/caddy/Caddyfile")!.content;
+
+    it("Amazon Linux (the default) installs with dnf and has no agent package to fetch", () => {
+        const script = file("acme", BOOTSTRAP_PATH);
+        expect(script).toContain("readonly HOST_OS='al2023'");
+        expect(script).toContain("readonly CW_AGENT_DEB_URL=''");
+        expect(script).toContain("al2023) dnf install -y amazon-cloudwatch-agent rsyslog ;;");
+    });
+    it("Debian fetches the pinned agent .deb, verified, and installs packages after the volume is attached, before formatting", () => {
+        const script = bootstrapOf(debian);
+        expect(script).toContain("readonly HOST_OS='debian'");
+        expect(script).toContain(`readonly CW_AGENT_DEB_SHA256='${"c".repeat(64)}'`);
+        expect(script).toContain('fetch_verified "$CW_AGENT_DEB_URL" "$CW_AGENT_DEB_SHA256" "$work/agent.deb"');
+        const main = script.slice(script.indexOf("main() {"));
+        expect(main.indexOf("dev=$(data_device)")).toBeLessThan(main.indexOf("install_packages"));
+        expect(main.indexOf("install_packages")).toBeLessThan(main.indexOf('prepare_filesystem "$dev"'));
+    });
+    it("a debian bootstrap without the agent package is refused", () => {
+        expect(() => renderBootstrap({ ...specs.alb!, os: "debian", front: { mode: "alb" } })).toThrow(/aws.cloudwatch_agent_deb/);
+    });
+    it("tls.acme_ca becomes Caddy's acme_ca; without it Caddy uses Let's Encrypt", () => {
+        expect(caddyfileOf(debian)).toContain("\tacme_ca https://acme-staging-v02.api.letsencrypt.org/directory\n");
+        expect(file("acme", "/etc/caddy/Caddyfile")).not.toContain("acme_ca");
+    });
+    it("Caddy, like the server, never starts unless the data volume is mounted", () => {
+        expect(file("acme", "/etc/systemd/system/caddy.service").split("\n")).toContain("AssertPathIsMountPoint=/stdb");
+    });
+    it("the mount waits for udev's by-uuid link (what every later boot mounts through)", () => {
+        expect(bootstrapOf(debian)).toContain('until [[ -e /dev/disk/by-uuid/$uuid ]]; do');
+    });
+    it("a Debian host in the largest configuration still fits the 16 KiB user data limit", () => {
+        const big = { ...debian, front: { ...(debian.front as Extract<typeof debian.front, { mode: "acme" }>), exposeCall: true, exposeSql: true, deployCidrs: Array.from({ length: 10 }, (_, i) => `198.51.${100 + i}.0/24`) } };
+        expect(Buffer.byteLength(renderUserData(big))).toBeLessThan(16 * 1024);
+    });
+});

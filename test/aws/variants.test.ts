@@ -4,6 +4,10 @@ import { AwsServer, checkAwsServerConfig } from "../../infra/aws/server";
 import { ConfigError } from "../../infra/config/errors";
 import { all, one } from "./support/awsMocks";
 import { buildAwsServer, prodConfig } from "./support/stack";
+import { parseStackConfig } from "../../infra/config";
+import { ACME_DIRECTORY, drillOverrides, mergeConfig, pulumiConfigMap } from "../../scripts/lib/drill/overrides";
+import { stackFileConfig } from "../support/stackFiles";
+import { ALB_SECTION } from "./support/specs";
 
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 
@@ -91,5 +95,66 @@ describe("alarm subscriptions", () => {
                 ["https", "https://events.example.com/hook", "us-east-1"],
             ].sort(),
         );
+    });
+});
+
+const DEBIAN_INSTANCE = { type: "r7i.large", os: "debian", ami_parameter: "/aws/service/debian/release/bookworm/latest/amd64", ami_owners: ["136693071363"], root_volume_gb: 20 };
+const AGENT_DEB = { url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/1.300057.1b1167/amazon-cloudwatch-agent.deb", sha256: "c".repeat(64) };
+
+describe("a Debian host (aws.instance.os debian)", () => {
+    it("resolves the AMI from Debian's parameter and publisher, and renders an apt bootstrap with the pinned agent .deb", async () => {
+        const cfg = prodConfig({ stack: "debian", aws: { instance: DEBIAN_INSTANCE, cloudwatch_agent_deb: AGENT_DEB } });
+        const { resources, invokes } = await buildAwsServer(cfg, {}, "debian");
+        expect(invokes.find((i) => i.token === "aws:ssm/getParameter:getParameter")!.args.name).toBe("/aws/service/debian/release/bookworm/latest/amd64");
+        expect(invokes.find((i) => i.token === "aws:ec2/getAmi:getAmi")!.args.owners).toEqual(["136693071363"]);
+        const userData = one(resources, "aws:ec2/instance:Instance").inputs.userData as string;
+        expect(userData).toContain("readonly HOST_OS='debian'");
+        expect(userData).toContain(`readonly CW_AGENT_DEB_URL='${AGENT_DEB.url}'`);
+        expect(userData).toContain(`readonly CW_AGENT_DEB_SHA256='${AGENT_DEB.sha256}'`);
+        expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
+    });
+
+    const problems = (over: Parameters<typeof prodConfig>[0]) => {
+        try {
+            prodConfig(over);
+        } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            return (e as ConfigError).problems.join("\n");
+        }
+        throw new Error("config was accepted");
+    };
+    it.each([
+        ["no agent package", { aws: { instance: DEBIAN_INSTANCE } }, "inner-universe:aws.cloudwatch_agent_deb: required for instance.os debian"],
+        ["an Amazon Linux parameter", { aws: { instance: { ...DEBIAN_INSTANCE, ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" }, cloudwatch_agent_deb: AGENT_DEB } }, "inner-universe:aws.instance.ami_parameter: instance.os is debian: name a Debian parameter"],
+        ["Amazon as the AMI owner", { aws: { instance: { ...DEBIAN_INSTANCE, ami_owners: ["amazon"] }, cloudwatch_agent_deb: AGENT_DEB } }, 'inner-universe:aws.instance.ami_owners: Debian publishes its AMIs from account 136693071363; set ami_owners: ["136693071363"]'],
+        ["an arm64 agent on an x86 instance", { aws: { instance: DEBIAN_INSTANCE, cloudwatch_agent_deb: { ...AGENT_DEB, url: AGENT_DEB.url.replace("amd64", "arm64") } } }, "inner-universe:aws.cloudwatch_agent_deb.url: is an arm64 build but r7i.large is x86_64"],
+        ["a Debian parameter on al2023", { aws: { instance: { ...DEBIAN_INSTANCE, os: "al2023" } } }, "inner-universe:aws.instance.ami_parameter: is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian"],
+        ["acme_ca outside acme mode", { tls: { mode: "alb", acme_ca: "https://acme-staging-v02.api.letsencrypt.org/directory" }, aws: { alb: ALB_SECTION } }, "inner-universe:tls.acme_ca: only used by tls.mode acme (tls.mode is alb); remove it"],
+        ["a plain-http ACME directory", { tls: { acme_ca: "http://acme.example/directory" } }, "inner-universe:tls.acme_ca: expected an https:// ACME directory URL"],
+    ] as const)("refuses %s, naming the key and the fix", (_, over, message) => {
+        expect(problems(over as Parameters<typeof prodConfig>[0])).toContain(message);
+    });
+});
+
+describe("the drill's stack config (scripts/lib/drill/overrides.ts)", () => {
+    const assets = {
+        server: { url: "https://mirror.drill.test/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz", sha256: "a".repeat(64) },
+        caddy: { url: "https://mirror.drill.test/caddyserver/caddy/releases/download/v2.6.2/caddy_2.6.2_linux_amd64.tar.gz", sha256: "b".repeat(64) },
+        cloudwatchAgentDeb: { url: "https://mirror.drill.test/amazoncloudwatch-agent/debian/amd64/iu-drill-cloudwatch-agent-standin_1.0_amd64.deb", sha256: "c".repeat(64) },
+        acmeDirectory: ACME_DIRECTORY,
+    };
+    it("merges objects key by key and replaces arrays and scalars", () => {
+        expect(mergeConfig({ a: { b: 1, c: [1, 2], d: { e: 1 } }, f: "x" }, { a: { c: [3], d: { g: 2 } }, f: "y" })).toEqual({ a: { b: 1, c: [3], d: { e: 1, g: 2 } }, f: "y" });
+        expect(pulumiConfigMap({ runtime: "aws", tls: { mode: "acme" } })).toEqual({ "inner-universe:runtime": "aws", "inner-universe:tls": '{"mode":"acme"}' });
+    });
+    it("is Pulumi.prod.yaml changed only where the drill must: downloads, OS, ACME directory", () => {
+        const prod = stackFileConfig("prod") as Record<string, any>;
+        const merged = mergeConfig(prod, drillOverrides(assets)) as Record<string, any>;
+        const cfg = parseStackConfig(merged, { stack: "prod", projectRoot: "/repo" });
+        expect(cfg.aws!.instance).toMatchObject({ os: "debian", type: prod.aws.instance.type, root_volume_gb: prod.aws.instance.root_volume_gb });
+        expect(cfg.tls).toMatchObject({ mode: "acme", domain: prod.tls.domain, acme_ca: ACME_DIRECTORY });
+        expect(cfg.aws!.deploy_cidrs).toEqual(prod.aws.deploy_cidrs);
+        expect(cfg.protect.data).toBe(true);
+        expect(cfg.aws!.server_binary).toEqual({ ...assets.server, command: "standalone" });
     });
 });

@@ -1,5 +1,5 @@
 # Body of the host bootstrap; infra/aws/render/bootstrap.ts prepends the settings above this line.
-# Runs once per instance (cloud-init runcmd) on Amazon Linux 2023 and is safe to run again by hand.
+# Runs once per instance (cloud-init runcmd) on Amazon Linux 2023 or Debian and is safe to run again by hand.
 # Data rule: the data volume is formatted only when it carries no filesystem and no data at all.
 
 # stderr: stdout of functions is captured by callers; cloud-init logs both.
@@ -45,9 +45,16 @@ prepare_filesystem() {
 }
 
 mount_data() {
-    local dev=$1 uuid
-    uuid=$(blkid -s UUID -o value "$dev")
+    local dev=$1 uuid waited=0
+    uuid=$(blkid -p -s UUID -o value "$dev")
     [[ -n $uuid ]] || die "no filesystem UUID on $dev"
+    # Every later boot mounts through udev's by-uuid link: wait until udev has published it.
+    udevadm settle --timeout=30 2>/dev/null || true
+    until [[ -e /dev/disk/by-uuid/$uuid ]]; do
+        ((waited < 60)) || die "/dev/disk/by-uuid/$uuid did not appear"
+        sleep 1
+        waited=$((waited + 1))
+    done
     # nofail: a missing volume must not stop the host from booting (SSM stays reachable for repair);
     # the server unit requires the mount, so it will not start on the root disk instead.
     awk -v mp="$MOUNT_POINT" '$2 != mp' /etc/fstab >/etc/fstab.iu
@@ -64,6 +71,30 @@ ensure_user() {
     getent group "$name" >/dev/null || groupadd --system --gid "$id" "$name"
     getent passwd "$name" >/dev/null || useradd --system --uid "$id" --gid "$id" --home-dir "$MOUNT_POINT" --no-create-home --shell /sbin/nologin "$name"
     [[ $(id -u "$name") == "$id" ]] || die "user $name exists with uid $(id -u "$name"), expected $id (files on the volume belong to $id)"
+}
+
+# Installs what the host needs from the OS's own repositories, and the CloudWatch agent.
+install_packages() {
+    case $HOST_OS in
+        al2023) dnf install -y amazon-cloudwatch-agent rsyslog ;;
+        debian)
+            local missing=() p work
+            for p in xfsprogs rsyslog curl; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+            done
+            if ((${#missing[@]} > 0)); then
+                apt-get update -q
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+            fi
+            # Debian has no package for the agent: AWS publishes a .deb, pinned here by sha256.
+            work=$(mktemp -d)
+            fetch_verified "$CW_AGENT_DEB_URL" "$CW_AGENT_DEB_SHA256" "$work/agent.deb"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$work/agent.deb"
+            rm -rf "$work"
+            ;;
+        *) die "unknown host OS $HOST_OS" ;;
+    esac
+    [[ -x $CW_AGENT_CTL ]] || die "CloudWatch agent not installed ($CW_AGENT_CTL missing)"
 }
 
 fetch_verified() {
@@ -106,12 +137,17 @@ install_caddy() {
 }
 
 main() {
-    log "starting (volume $VOLUME_ID, SpacetimeDB $STDB_VERSION, front $FRONT)"
+    log "starting ($HOST_OS, volume $VOLUME_ID, SpacetimeDB $STDB_VERSION, front $FRONT)"
     # Administration goes through SSM Session Manager; nothing should listen for SSH.
-    systemctl disable --now sshd.service || true
+    local unit
+    for unit in sshd.service ssh.service; do
+        systemctl disable --now "$unit" 2>/dev/null || true
+    done
 
     local dev
     dev=$(data_device)
+    # After the volume: downloads start once the attachment (and so the public address) is final.
+    install_packages
     prepare_filesystem "$dev"
     mount_data "$dev"
 
@@ -122,7 +158,6 @@ main() {
     install -d -o spacetimedb -g spacetimedb -m 0700 "$MOUNT_POINT/config"
     install_server
 
-    dnf install -y amazon-cloudwatch-agent rsyslog
     install -d -m 0750 "$SERVER_LOG_DIR"
     systemctl enable --now rsyslog.service
     systemctl restart rsyslog.service

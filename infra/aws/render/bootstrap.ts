@@ -16,6 +16,9 @@ import {
 } from "./constants";
 
 export interface BootstrapOptions {
+    /** al2023 (default): dnf and the agent from Amazon's repository; debian: apt and the agent's pinned .deb. */
+    os?: "al2023" | "debian";
+    cwAgentDeb?: { url: string; sha256: string };
     volumeId: string;
     rootDir: string;
     server: { version: string; port: number; url: string; sha256: string; command: "standalone" | "spacetime" };
@@ -25,11 +28,15 @@ export interface BootstrapOptions {
     deviceTimeoutS?: number;
 }
 
-/** The body without its comment lines: they explain the template in the repo, and EC2 user data is capped at 16 KiB. */
+/**
+ * The body without its comment lines (they explain the template in the repo) and indented with
+ * tabs: EC2 user data is capped at 16 KiB, and a Debian host in the largest configuration needs both.
+ */
 const BODY = fs
     .readFileSync(path.join(__dirname, "bootstrap.sh"), "utf8")
     .split("\n")
     .filter((line) => !/^\s*#/.test(line))
+    .map((line) => line.replace(/^(?: {4})+/, (indent) => "\t".repeat(indent.length / 4)))
     .join("\n")
     .replace(/\n{3,}/g, "\n\n");
 
@@ -40,7 +47,9 @@ const BODY = fs
  */
 export function renderBootstrap(o: BootstrapOptions): string {
     const acme = o.front.mode === "acme";
+    if (o.os === "debian" && !o.cwAgentDeb) throw new Error("a debian host needs the CloudWatch agent's .deb (aws.cloudwatch_agent_deb)");
     const settings: [string, string | number][] = [
+        ["HOST_OS", o.os ?? "al2023"],
         ["VOLUME_ID", o.volumeId],
         ["MOUNT_POINT", o.rootDir],
         ["FS_TYPE", DATA_FSTYPE],
@@ -64,6 +73,8 @@ export function renderBootstrap(o: BootstrapOptions): string {
         ["ALB_PROXY_SOCKET", acme ? "" : ALB_PROXY_SOCKET],
         ["SOCKET_PROXYD", acme ? "" : SOCKET_PROXYD],
         ["CW_AGENT_CTL", CW_AGENT_CTL],
+        ["CW_AGENT_DEB_URL", o.os === "debian" ? o.cwAgentDeb!.url : ""],
+        ["CW_AGENT_DEB_SHA256", o.os === "debian" ? o.cwAgentDeb!.sha256 : ""],
         ["CW_AGENT_PARAMETER", o.cwAgentParameter],
     ];
     return [

@@ -23,6 +23,10 @@ export interface WriteFile {
 
 export interface HostSpec {
     environment: string;
+    /** Decides the package manager and how the CloudWatch agent is installed. */
+    os: NonNullable<BootstrapOptions["os"]>;
+    /** debian: the agent's pinned .deb (Amazon Linux installs it from its own repository). */
+    cwAgentDeb?: { url: string; sha256: string };
     volumeId: string;
     rootDir: string;
     server: BootstrapOptions["server"];
@@ -34,6 +38,8 @@ export interface HostSpec {
               caddy: { url: string; sha256: string };
               domain: string;
               email: string;
+              /** ACME directory (tls.acme_ca); Let's Encrypt when undefined. */
+              acmeCa?: string;
               deployCidrs: string[];
               database: string;
               exposeCall: boolean;
@@ -58,7 +64,7 @@ export function hostFiles(spec: HostSpec): WriteFile[] {
         const caddyfile = renderCaddyfile({
             site: f.domain,
             upstream: `127.0.0.1:${spec.server.port}`,
-            tls: { mode: "acme", email: f.email },
+            tls: { mode: "acme", email: f.email, ...(f.acmeCa ? { ca: f.acmeCa } : {}) },
             deployCidrs: f.deployCidrs,
             authRequired: f.authRequired,
             timeoutMs: f.timeoutMs,
@@ -68,13 +74,15 @@ export function hostFiles(spec: HostSpec): WriteFile[] {
             accessLog: CADDY_ACCESS_LOG,
         });
         files.push({ path: CADDYFILE_PATH, permissions: "0644", content: caddyfile });
-        files.push({ path: `/etc/systemd/system/${CADDY_UNIT}`, permissions: "0644", content: renderCaddyUnit({ dataDir: `${spec.rootDir}/caddy` }) });
+        files.push({ path: `/etc/systemd/system/${CADDY_UNIT}`, permissions: "0644", content: renderCaddyUnit({ dataDir: `${spec.rootDir}/caddy`, mountPoint: spec.rootDir }) });
     } else {
         const units = renderAlbProxyUnits({ targetPort: ALB_TARGET_PORT, serverPort: spec.server.port, maxConnections: spec.maxConnections });
         files.push({ path: `/etc/systemd/system/${ALB_PROXY_SOCKET}`, permissions: "0644", content: units.socket });
         files.push({ path: `/etc/systemd/system/${ALB_PROXY_SERVICE}`, permissions: "0644", content: units.service });
     }
     const bootstrap = renderBootstrap({
+        os: spec.os,
+        ...(spec.cwAgentDeb ? { cwAgentDeb: spec.cwAgentDeb } : {}),
         volumeId: spec.volumeId,
         rootDir: spec.rootDir,
         server: spec.server,

@@ -76,6 +76,8 @@ export interface CaddyUnitOptions {
     /** Caddy's ACME account and certificates live on the data volume: a replacement host reuses them
      * instead of re-issuing (Let's Encrypt rate-limits duplicate certificates). */
     dataDir: string;
+    /** The data volume's mount point: Caddy starts only when it is mounted. */
+    mountPoint?: string;
 }
 
 export function renderCaddyUnit(o: CaddyUnitOptions): string {
@@ -86,6 +88,9 @@ export function renderCaddyUnit(o: CaddyUnitOptions): string {
             "Wants=network-online.target",
             `After=network-online.target ${SERVER_UNIT}`,
             `RequiresMountsFor=${o.dataDir}`,
+            // Like the server: if the volume did not mount (nofail), never start on the root disk,
+            // where Caddy would register a new ACME account and order a duplicate certificate.
+            ...(o.mountPoint ? [`AssertPathIsMountPoint=${o.mountPoint}`] : []),
         ]],
         ["Service", [
             "Type=notify",

@@ -1,0 +1,42 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installAwsMocks, output } from "../../../test/aws/support/awsMocks";
+import { stackFileConfig } from "../../../test/support/stackFiles";
+import { mergeConfig, pulumiConfigMap } from "./overrides";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..");
+
+export interface RenderedHost {
+    /** The registered aws.ec2.Instance's userData, byte for byte. */
+    userData: string;
+    instanceId: string;
+    volumeId: string;
+    /** The stack config the program ran with (Pulumi.prod.yaml plus the overrides). */
+    config: Record<string, string>;
+}
+
+/**
+ * Runs the real program entry (infra/run.ts, as `pulumi up` would) for the prod stack under Pulumi
+ * mocks (the AWS provider cannot run offline) with the given overrides as stack config, and takes
+ * the user data of the instance it registers. Mocks are process-global: call once per process
+ * (scripts/drill/user-data.ts is the entry the drill runs in a child process).
+ */
+export async function renderProdHost(overrides: Record<string, unknown>, stack = "prod"): Promise<RenderedHost> {
+    const values = mergeConfig(stackFileConfig(stack), overrides);
+    const region = ((values.aws as Record<string, unknown> | undefined)?.region as string | undefined) ?? "eu-west-1";
+    const mocks = await installAwsMocks(stack, { region });
+    const config = pulumiConfigMap(values);
+    pulumi.runtime.setAllConfig(config);
+    const { runProgram } = await import("../../../infra/run");
+    let outputs: ReturnType<typeof runProgram> | undefined;
+    await mocks.run(() => {
+        outputs = runProgram(ROOT);
+    });
+    const ops = await output(outputs!.aws!);
+    await mocks.settle();
+    const instances = mocks.resources.filter((r) => r.type === "aws:ec2/instance:Instance");
+    if (instances.length !== 1) throw new Error(`expected one aws.ec2.Instance, the program registered ${instances.length}`);
+    const userData = instances[0]!.inputs.userData as string;
+    if (typeof userData !== "string" || !userData.startsWith("#cloud-config")) throw new Error("the instance has no #cloud-config user data");
+    return { userData, instanceId: ops.instanceId, volumeId: ops.dataVolumeId, config };
+}

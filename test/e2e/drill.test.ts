@@ -1,0 +1,214 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Drill, sha256OfFile, type DrillHost, type Volume } from "../../scripts/lib/drill/drill";
+import { exec, waitFor } from "../../scripts/lib/drill/exec";
+import { frontRequest } from "../../scripts/lib/drill/front";
+import { ACME_HOST } from "../../scripts/lib/drill/overrides";
+import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
+
+/**
+ * Production host drill: the user data the program renders for the prod stack (Pulumi.prod.yaml
+ * plus drill overrides as stack config, taken from the registered aws.ec2.Instance under mocks)
+ * boots a real systemd host (Debian bookworm container) with a real block device (a loop file as
+ * /dev/nvme1n1). Downloads come from the drill's HTTPS mirror, the certificate from its ACME CA.
+ * Stand-ins, each named so on the host: udev's by-id/by-uuid links, systemd-fstab-generator's
+ * device entries (systemd skips them in containers), the CloudWatch agent, the CA in the trust store.
+ */
+const started = Date.now();
+let drill: Drill;
+let data: Volume;
+let host: DrillHost;
+let ip: string;
+let token: string;
+let firstUuid: string;
+let firstKeySha: string;
+
+const domain = () => drill.domain;
+const front = (method: string, p: string, opts: Parameters<typeof frontRequest>[5] = {}) => frontRequest(ip, domain(), drill.caRoot, method, p, opts);
+const sh = async (h: DrillHost, script: string) => (await h.sh(script)).trim();
+const unitProps = async (h: DrillHost, unit: string, ...props: string[]) =>
+    Object.fromEntries((await sh(h, `systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(" ")}`)).split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+
+async function bootstrapped(h: DrillHost, expected: "done" | "refused") {
+    const r = await h.bootstrap();
+    if (r.outcome !== expected) throw new Error(`bootstrap ${r.outcome}, expected ${expected}:\n${await h.diagnostics()}`);
+    return r;
+}
+
+async function pingThroughFront(): Promise<void> {
+    ip = await host.ip();
+    await waitFor("/v1/ping through the TLS front", 180_000, async () => ((await front("GET", "/v1/ping")).status === 200 ? true : undefined), 2000);
+}
+
+async function serverActive(h: DrillHost): Promise<void> {
+    await waitFor(`spacetimedb.service active on ${h.name}`, 180_000, async () => ((await unitProps(h, "spacetimedb.service", "ActiveState")).ActiveState === "active" ? true : undefined));
+}
+
+const tokenAccepted = async () => (await front("POST", "/v1/identity/websocket-token", { token })).status;
+
+beforeAll(async () => {
+    drill = await Drill.setup();
+    data = await drill.volume("data");
+});
+
+afterAll(async () => {
+    await drill?.teardown();
+    process.stdout.write(`[drill] production host drill took ${Math.round((Date.now() - started) / 1000)}s\n`);
+});
+
+describe("the drill's own scripts", () => {
+    it("pass shellcheck", () => {
+        const dir = path.join(ROOT, "scripts", "drill");
+        const files = [...fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)), path.join(dir, "standins", "iu-drill-udev-standin"), path.join(dir, "standins", "iu-drill-fstab-standin"), path.join(dir, "standins", "amazon-cloudwatch-agent-ctl")];
+        for (const f of files) {
+            const r = spawnSync("shellcheck", ["-x", "--severity=style", f], { cwd: ROOT, encoding: "utf8" });
+            if (r.error) throw new Error(`shellcheck is not installed (scripts/setup-tools.sh installs it): ${r.error.message}`);
+            expect(r.status, `${f}\n${r.stdout}`).toBe(0);
+        }
+    });
+
+    it("seed the host with the instance's user data as the program registered it, for a Debian prod host", () => {
+        expect(drill.rendered.userData.startsWith("#cloud-config\n")).toBe(true);
+        expect(drill.rendered.userData).toContain(`readonly VOLUME_ID='${drill.rendered.volumeId}'`);
+        expect(drill.rendered.userData).toContain("readonly HOST_OS='debian'");
+        expect(drill.rendered.userData).toContain(`readonly STDB_SHA256='${drill.assets.server.sha256}'`);
+        expect(drill.rendered.userData).toContain(`acme_ca https://${ACME_HOST}/acme/local/directory`);
+        expect(Buffer.byteLength(drill.rendered.userData)).toBeLessThan(16 * 1024);
+    });
+});
+
+describe("first boot on a blank volume", () => {
+    beforeAll(async () => {
+        host = await drill.boot("host1", data, drill.rendered.instanceId);
+        const r = await bootstrapped(host, "done");
+        expect(r.log).toContain("formatting blank volume");
+        await pingThroughFront();
+    });
+
+    it("formats XFS and mounts /stdb from fstab by UUID with nofail", async () => {
+        firstUuid = await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1");
+        expect(await sh(host, "blkid -p -o value -s TYPE /dev/nvme1n1")).toBe("xfs");
+        expect(await sh(host, "grep ' /stdb ' /etc/fstab")).toMatch(new RegExp(`^UUID=${firstUuid} /stdb xfs \\S*\\bnofail\\b`));
+        expect(await sh(host, "findmnt -n -o SOURCE,FSTYPE /stdb")).toMatch(/^\/dev\/nvme1n1\s+xfs$/);
+        expect((await unitProps(host, "stdb.mount", "ActiveState", "SourcePath")).SourcePath).toBe("/etc/fstab");
+    });
+
+    it("keeps the data and the JWT signing keys on the volume", async () => {
+        for (const p of ["/stdb/data/control-db", "/stdb/config/id_ecdsa", "/stdb/config/id_ecdsa.pub"]) {
+            expect(await sh(host, `findmnt -n -o TARGET --target ${p}`), p).toBe("/stdb");
+        }
+        expect(await sh(host, "stat -c %U:%a /stdb/config")).toBe("spacetimedb:700");
+        firstKeySha = await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub");
+    });
+
+    it("runs the server unit, stopped by SIGINT", async () => {
+        expect(await unitProps(host, "spacetimedb.service", "ActiveState", "KillSignal", "User")).toEqual({ ActiveState: "active", KillSignal: "2", User: "spacetimedb" });
+    });
+
+    it("serves /v1/ping through TLS with a certificate the drill's ACME CA issued", async () => {
+        const r = await front("GET", "/v1/ping");
+        expect(r.status).toBe(200);
+        expect(r.cert.subjectaltname).toContain(`DNS:${domain()}`);
+        expect(r.cert.issuer.CN).toMatch(/Caddy Local Authority/);
+        // Ordered over ACME (the acme_ca directory), not Caddy's internal issuer:
+        expect(await sh(host, `ls /stdb/caddy/data/caddy/certificates/`)).toBe(`${ACME_HOST}-acme-local-directory`);
+    });
+
+    it("refuses metrics, internal routes and publish from a non-deploy address", async () => {
+        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"], ["POST", "/v1/database/inner-universe"], ["PUT", "/v1/database/inner-universe"]] as const) {
+            expect((await front(method, p, { body: "", token: "x" })).status, `${method} ${p}`).toBe(404);
+        }
+    });
+
+    it("mints an identity whose token the server accepts", async () => {
+        const r = await front("POST", "/v1/identity");
+        expect(r.status).toBe(200);
+        token = (JSON.parse(r.body) as { token: string }).token;
+        expect(await tokenAccepted()).toBe(200);
+    });
+
+    it("gave the CloudWatch agent (drill stand-in) its config parameter", async () => {
+        expect(await sh(host, "cat /var/log/iu-drill/cloudwatch-agent-ctl.calls")).toBe("-a fetch-config -m ec2 -s -c ssm:AmazonCloudWatch-inner-universe-prod");
+    });
+});
+
+describe("the server unit", () => {
+    it("systemctl stop stops the server with SIGINT", async () => {
+        await sh(host, "systemctl stop spacetimedb.service");
+        // The 1.2 server installs no signal handler: it dies of the signal systemd sent, which systemd records.
+        expect(await unitProps(host, "spacetimedb.service", "ActiveState", "ExecMainCode", "ExecMainStatus")).toEqual({ ActiveState: "inactive", ExecMainCode: "2", ExecMainStatus: "2" });
+        // SIGINT is one of the signals systemd counts as a clean stop: no failure, nothing to restart.
+        expect(await sh(host, "journalctl -u spacetimedb.service --no-pager -n 20")).toContain("spacetimedb.service: Deactivated successfully.");
+        await sh(host, "systemctl start spacetimedb.service");
+        await serverActive(host);
+    });
+
+    it("restarts the server after kill -9", async () => {
+        const before = await unitProps(host, "spacetimedb.service", "MainPID", "NRestarts");
+        await sh(host, `kill -9 ${before.MainPID}`);
+        const after = await waitFor("a restarted server", 60_000, async () => {
+            const p = await unitProps(host, "spacetimedb.service", "MainPID", "NRestarts", "ActiveState");
+            return p.ActiveState === "active" && p.MainPID !== "0" && p.MainPID !== before.MainPID ? p : undefined;
+        });
+        expect(Number(after.NRestarts)).toBe(Number(before.NRestarts) + 1);
+        await pingThroughFront();
+        expect(await tokenAccepted()).toBe(200);
+    });
+});
+
+describe("reboot and host replacement keep the volume", () => {
+    it("reboot: no second bootstrap, /stdb mounted from fstab, same filesystem and keys, token still accepted", async () => {
+        await host.reboot();
+        await serverActive(host);
+        await pingThroughFront();
+        const logText = await sh(host, "cat /var/log/cloud-init-output.log");
+        expect(logText.match(/\[iu-bootstrap\] starting/g)).toHaveLength(1);
+        expect(await sh(host, "findmnt -n -o SOURCE,FSTYPE /stdb")).toMatch(/^\/dev\/nvme1n1\s+xfs$/);
+        expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
+        expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
+        expect(await tokenAccepted()).toBe(200);
+    });
+
+    it("replacement: a new host on the same volume keeps its data (no reformat), same keys, token still accepted", async () => {
+        await drill.remove(host);
+        host = await drill.boot("host2", data, "i-00000000000000002");
+        const r = await bootstrapped(host, "done");
+        expect(r.log).toContain("already holds xfs: keeping its data");
+        expect(r.log).not.toContain("formatting");
+        await pingThroughFront();
+        expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
+        expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
+        expect(await tokenAccepted()).toBe(200);
+        await drill.remove(host);
+    });
+});
+
+describe("the bootstrap refuses volumes it must not format, and leaves every byte as it was", () => {
+    const cases: [string, (file: string) => Promise<void>, string][] = [
+        ["a volume holding another filesystem (ext4)", async (f) => void (await exec("mkfs.ext4", ["-q", "-F", f], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } })), "holds ext4, expected xfs; refusing to reformat data"],
+        [
+            "a non-blank volume with no filesystem signature",
+            async (f) => {
+                const fd = fs.openSync(f, "r+");
+                fs.writeSync(fd, Buffer.from("commitlog bytes that no blkid probe knows"), 0, undefined, 4096);
+                fs.closeSync(fd);
+            },
+            "has no filesystem signature but is not blank; refusing to format it",
+        ],
+    ];
+    it.each(cases)("%s", async (label, init, message) => {
+        const name = label.includes("ext4") ? "ext4" : "nosig";
+        const v = await drill.volume(name, init);
+        const before = await sha256OfFile(v.file);
+        const h = await drill.boot(`refuse-${name}`, v, `i-0000000000000000${name === "ext4" ? 3 : 4}`);
+        const r = await bootstrapped(h, "refused");
+        expect(r.log).toContain(message);
+        expect((await unitProps(h, "spacetimedb.service", "ActiveState")).ActiveState).toBe("inactive");
+        expect(await sh(h, "findmnt -n /stdb || echo unmounted")).toBe("unmounted");
+        await drill.remove(h);
+        await drill.detach(v);
+        expect(await sha256OfFile(v.file)).toBe(before);
+    });
+});

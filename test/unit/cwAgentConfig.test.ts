@@ -19,7 +19,11 @@ import { specs } from "../aws/support/specs";
  * configuration file" and "Set up and configure Prometheus metrics collection on Amazon EC2
  * instances"), written down as strict zod objects: a key the agent does not document, a wrong type
  * or an undocumented placeholder fails here instead of on the host. Only the parts we use are
- * modelled; strictness means using a new part requires modelling it from the docs first.
+ * modelled; strictness means using a new part requires modelling it from the docs first. The
+ * shapes were cross-checked by hand against the agent's own validator schema
+ * (aws/amazon-cloudwatch-agent translator/config/schema.json: prometheus takes cluster_name,
+ * log_group_name, prometheus_config_path, emf_processor, with additionalProperties false); this is
+ * no copy of it and is stricter where the docs are (units, placeholders, matcher arity).
  */
 const METRIC_DATUM_UNITS = [
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
@@ -95,7 +99,7 @@ export const agentConfigSchema = z.strictObject({
                             file_path: z.string().startsWith("/"),
                             log_group_name: z.string().min(1).max(512),
                             log_stream_name: z.string().refine((s) => [...s.matchAll(/\{([^}]*)\}/g)].every((m) => ["instance_id", "hostname", "ip_address", "local_hostname"].includes(m[1]!)), "undocumented placeholder").optional(),
-                            timezone: z.enum(["Local", "UTC"]).optional(),
+                            timezone: z.enum(["Local", "LOCAL", "UTC"]).optional(),
                             retention_in_days: z.number().optional(),
                         }),
                     )

@@ -12,14 +12,14 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_ROOT } from "./lib/engine";
 import { createAws, listAws } from "./lib/backup/aws";
 import { createContainer, restoreContainer } from "./lib/backup/container";
 import { drill } from "./lib/backup/drill";
-import { exportDatabase, importDatabase } from "./lib/backup/logical";
 import { createLocal, restoreLocal } from "./lib/backup/local";
-import { cliOptions, inProject, readStack, serverControl, type StackFacts } from "./lib/backup/stack";
+import { exportDatabase, importDatabase } from "./lib/backup/logical";
+import { cliOptions, inProject, readStack, type StackFacts, serverControl } from "./lib/backup/stack";
 import { find, list, verify } from "./lib/backup/store";
+import { PROJECT_ROOT } from "./lib/engine";
 
 const COMMANDS = ["create", "list", "verify", "restore", "export", "import", "drill"] as const;
 type Command = (typeof COMMANDS)[number];
@@ -31,7 +31,9 @@ function backupDirOf(facts: StackFacts, dir: string | undefined): string {
 function physical(facts: StackFacts, what: string): "local" | "docker" {
     const r = facts.target.runtime;
     if (r === "local" || r === "docker") return r;
-    throw new Error(`${what} of a ${r} stack: ${r === "aws" ? "snapshots are EBS snapshots (create/list); restore with aws.data_volume.snapshot_id (docs/restore.md)" : "the server root is not ours; use export/import"}`);
+    throw new Error(
+        `${what} of a ${r} stack: ${r === "aws" ? "snapshots are EBS snapshots (create/list); restore with aws.data_volume.snapshot_id (docs/restore.md)" : "the server root is not ours; use export/import"}`,
+    );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -66,7 +68,10 @@ async function main(argv: string[]): Promise<number> {
                 print(createAws(facts, { keep, dryRun: values["dry-run"]!, now: new Date(), log }));
                 return 0;
             }
-            const b = physical(facts, "create") === "local" ? await createLocal(facts, await serverControl(values.stack, opts), { backupDir: dir(), keep, log }) : await createContainer(facts, { backupDir: dir(), keep, log });
+            const b =
+                physical(facts, "create") === "local"
+                    ? await createLocal(facts, await serverControl(values.stack, opts), { backupDir: dir(), keep, log })
+                    : await createContainer(facts, { backupDir: dir(), keep, log });
             print({ id: b.id, dir: b.dir, recoveryPoint: b.manifest.recoveryPoint, ...b.manifest.totals });
             return 0;
         }
@@ -77,7 +82,12 @@ async function main(argv: string[]): Promise<number> {
             }
             physical(facts, "list");
             const all = list(dir());
-            print(values.json ? all.map((b) => ({ id: b.id, recoveryPoint: b.manifest.recoveryPoint, ...b.manifest.totals })) : all.map((b) => `${b.id}  recovery point ${b.manifest.recoveryPoint}  ${b.manifest.totals.files} files  ${b.manifest.totals.bytes} bytes`).join("\n") || `no backups in ${dir()}`);
+            print(
+                values.json
+                    ? all.map((b) => ({ id: b.id, recoveryPoint: b.manifest.recoveryPoint, ...b.manifest.totals }))
+                    : all.map((b) => `${b.id}  recovery point ${b.manifest.recoveryPoint}  ${b.manifest.totals.files} files  ${b.manifest.totals.bytes} bytes`).join("\n") ||
+                          `no backups in ${dir()}`,
+            );
             return 0;
         }
         case "verify": {
@@ -88,7 +98,10 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         case "restore": {
-            const r = physical(facts, "restore") === "local" ? await restoreLocal(facts, await serverControl(values.stack, opts), { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log }) : await restoreContainer(facts, { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log });
+            const r =
+                physical(facts, "restore") === "local"
+                    ? await restoreLocal(facts, await serverControl(values.stack, opts), { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log })
+                    : await restoreContainer(facts, { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log });
             print({ restored: r.backup.id, recoveryPoint: r.backup.manifest.recoveryPoint, ...(r.previousRoot ? { previousRoot: r.previousRoot } : {}) });
             return 0;
         }

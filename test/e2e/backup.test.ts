@@ -2,13 +2,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changed, lastChanges, pulumi, pulumiOk, run, stackOutputs, type CliResult } from "../../scripts/lib/cli";
-import { isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
-import { alive, freePort } from "../../scripts/lib/workspace";
-import { importDatabase } from "../../scripts/lib/backup/logical";
 import { runStep } from "../../scripts/lib/backup/local";
-import { call, callOk, diffDumps, fullDump, sql, tokenAccepted, type Dump } from "../../scripts/lib/backup/sql";
-import { readStack, serverControl, type StackFacts } from "../../scripts/lib/backup/stack";
+import { importDatabase } from "../../scripts/lib/backup/logical";
+import { call, callOk, type Dump, diffDumps, fullDump, sql, tokenAccepted } from "../../scripts/lib/backup/sql";
+import { readStack, type StackFacts, serverControl } from "../../scripts/lib/backup/stack";
+import { isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
+import { type CliResult, changed, lastChanges, pulumi, pulumiOk, run, stackOutputs } from "../../scripts/lib/cli";
+import { alive, freePort } from "../../scripts/lib/workspace";
 
 /**
  * Backup, restore, export and import of dev stacks on the real engine: the Pulumi CLI and a real
@@ -84,7 +84,11 @@ describe("durability after deploy", () => {
         const atlas = (await stackOutputs(DEV, { cwd: checkout, env })).atlas as { module: { sha256: string } };
         const mod = await sql(dev.target.adminUrl, dev.target.database, dev.token, "SELECT program_bytes FROM st_module");
         const { createHash } = await import("node:crypto");
-        expect(createHash("sha256").update(Buffer.from(String(mod.rows[0]![0]).replace(/^0x/, ""), "hex")).digest("hex")).toBe(atlas.module.sha256);
+        expect(
+            createHash("sha256")
+                .update(Buffer.from(String(mod.rows[0]![0]).replace(/^0x/, ""), "hex"))
+                .digest("hex"),
+        ).toBe(atlas.module.sha256);
         // The settings written right after the publish survived too.
         const flags = await sql(dev.target.adminUrl, dev.target.database, dev.token, "SELECT value FROM config WHERE key = 'feature_flags'");
         expect(JSON.stringify(flags.rows)).toContain('\\"enable_metrics\\":false');

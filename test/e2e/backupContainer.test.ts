@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import type { BackupTarget } from "../../infra/program";
 import { createContainer, docker, helper, restoreContainer } from "../../scripts/lib/backup/container";
-import { callOk, diffDumps, fullDump, tokenAccepted, type Dump } from "../../scripts/lib/backup/sql";
+import { callOk, type Dump, diffDumps, fullDump, tokenAccepted } from "../../scripts/lib/backup/sql";
 import type { StackFacts } from "../../scripts/lib/backup/stack";
 import { find, verify } from "../../scripts/lib/backup/store";
 import { freePort } from "../../scripts/lib/workspace";
-import { byName, installHarness, output, type CapturedResource } from "../support/harness";
 import { fakeModuleBuilder, localSteps } from "../support/fakeSteps";
+import { byName, type CapturedResource, installHarness, output } from "../support/harness";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 import { createBody } from "./support/dockerApi";
@@ -51,7 +51,8 @@ async function removeAll(): Promise<void> {
     if (!target) return;
     await docker("DELETE", `/containers/${target.containerName}?force=true`);
     const vols = (await docker("GET", "/volumes")).json.Volumes ?? [];
-    for (const v of vols as { Name: string }[]) if (v.Name === target.volumeName || v.Name.startsWith(`${target.volumeName}-pre-restore-`)) await docker("DELETE", `/volumes/${v.Name}?force=true`);
+    for (const v of vols as { Name: string }[])
+        if (v.Name === target.volumeName || v.Name.startsWith(`${target.volumeName}-pre-restore-`)) await docker("DELETE", `/volumes/${v.Name}?force=true`);
 }
 
 beforeAll(async () => {

@@ -5,12 +5,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { awsCliArgs, createSnapshotRequest, listSnapshotsArgs, queryParameters, snapshotIamPolicy, snapshotsBeyondRetention } from "../../infra/aws/snapshot";
+import { DURABILITY_WAIT_MS, probeDurable } from "../../infra/spacetimedb/readiness-impl";
+import { DURABILITY_WINDOW_MS } from "../../scripts/lib/backup/local";
 import { plainRows, plainValue, readExport } from "../../scripts/lib/backup/logical";
 import { copyTree, describeTree, verifyTree } from "../../scripts/lib/backup/manifest";
 import { serverControlOf } from "../../scripts/lib/backup/stack";
 import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, verify } from "../../scripts/lib/backup/store";
-import { DURABILITY_WAIT_MS, probeDurable } from "../../infra/spacetimedb/readiness-impl";
-import { DURABILITY_WINDOW_MS } from "../../scripts/lib/backup/local";
 
 let tmp: string;
 beforeEach(() => {
@@ -117,16 +117,29 @@ describe("physical backup: copy, manifest, verify", () => {
         const exported = {
             deployment: {
                 resources: [
-                    { urn: "urn:pulumi:dev::inner-universe::x::inner-universe-server-state", type: "pulumi-nodejs:dynamic:Resource", outputs: { create: "bash scripts/state-dir.sh create" } },
+                    {
+                        urn: "urn:pulumi:dev::inner-universe::x::inner-universe-server-state",
+                        type: "pulumi-nodejs:dynamic:Resource",
+                        outputs: { create: "bash scripts/state-dir.sh create" },
+                    },
                     {
                         urn: "urn:pulumi:dev::inner-universe::inner-universe:server:Local$pulumi-nodejs:dynamic:Resource::inner-universe-server-process",
                         type: "pulumi-nodejs:dynamic:Resource",
-                        outputs: { create: 'bash "scripts/server-ctl.sh" "start"', update: 'bash "scripts/server-ctl.sh" "start"', delete: 'bash "scripts/server-ctl.sh" "stop"', environment: { IU_ROOT_DIR: ".iu/dev/stdb" } },
+                        outputs: {
+                            create: 'bash "scripts/server-ctl.sh" "start"',
+                            update: 'bash "scripts/server-ctl.sh" "start"',
+                            delete: 'bash "scripts/server-ctl.sh" "stop"',
+                            environment: { IU_ROOT_DIR: ".iu/dev/stdb" },
+                        },
                     },
                 ],
             },
         };
-        expect(serverControlOf(exported)).toEqual({ start: 'bash "scripts/server-ctl.sh" "start"', stop: 'bash "scripts/server-ctl.sh" "stop"', environment: { IU_ROOT_DIR: ".iu/dev/stdb" } });
+        expect(serverControlOf(exported)).toEqual({
+            start: 'bash "scripts/server-ctl.sh" "start"',
+            stop: 'bash "scripts/server-ctl.sh" "stop"',
+            environment: { IU_ROOT_DIR: ".iu/dev/stdb" },
+        });
         expect(() => serverControlOf({ deployment: { resources: [] } })).toThrow(/no local server process step/);
         const secret = structuredClone(exported);
         (secret.deployment.resources[1]!.outputs as any).environment = { IU_ROOT_DIR: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "…" } };
@@ -162,7 +175,14 @@ describe("AWS on-demand snapshot (request shapes recorded from the EC2 API refer
 
     it("Query API form: TagSpecification.N.ResourceType / .Tag.M.Key|Value (the documented wire shape)", () => {
         const q = queryParameters(req);
-        expect(q).toMatchObject({ Action: "CreateSnapshot", Version: "2016-11-15", VolumeId: "vol-1234567890abcdef0", "TagSpecification.1.ResourceType": "snapshot", "TagSpecification.1.Tag.1.Key": "inner-universe:snapshot", "TagSpecification.1.Tag.1.Value": "prod" });
+        expect(q).toMatchObject({
+            Action: "CreateSnapshot",
+            Version: "2016-11-15",
+            VolumeId: "vol-1234567890abcdef0",
+            "TagSpecification.1.ResourceType": "snapshot",
+            "TagSpecification.1.Tag.1.Key": "inner-universe:snapshot",
+            "TagSpecification.1.Tag.1.Value": "prod",
+        });
         expect(Object.keys(q).filter((k) => k.startsWith("TagSpecification.1.Tag.")).length).toBe(10);
     });
 
@@ -182,13 +202,24 @@ describe("AWS on-demand snapshot (request shapes recorded from the EC2 API refer
         const p = snapshotIamPolicy({ partition: "aws", region: "eu-west-1", accountId: "123456789012", volumeId: "vol-1234567890abcdef0", stack: "prod" });
         const by = Object.fromEntries(p.Statement.map((s) => [s.Sid, s]));
         expect(by.SnapshotTheDataVolume).toMatchObject({ Action: "ec2:CreateSnapshot", Resource: "arn:aws:ec2:eu-west-1:123456789012:volume/vol-1234567890abcdef0" });
-        expect(by.CreateTaggedSnapshots).toMatchObject({ Action: "ec2:CreateSnapshot", Resource: "arn:aws:ec2:eu-west-1::snapshot/*", Condition: { StringEquals: { "aws:RequestTag/inner-universe:snapshot": "prod" } } });
+        expect(by.CreateTaggedSnapshots).toMatchObject({
+            Action: "ec2:CreateSnapshot",
+            Resource: "arn:aws:ec2:eu-west-1::snapshot/*",
+            Condition: { StringEquals: { "aws:RequestTag/inner-universe:snapshot": "prod" } },
+        });
         expect(by.TagOnCreate).toMatchObject({ Action: "ec2:CreateTags", Condition: { StringEquals: { "ec2:CreateAction": "CreateSnapshot" } } });
         expect(by.PruneOwnOnDemandSnapshots).toMatchObject({ Action: "ec2:DeleteSnapshot", Condition: { StringEquals: { "aws:ResourceTag/inner-universe:source": "on-demand" } } });
         // The request's tags satisfy the policy's conditions.
         const tags = Object.fromEntries(req.TagSpecifications[0].Tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value]));
         for (const [k, v] of Object.entries(by.CreateTaggedSnapshots!.Condition!.StringEquals)) expect(tags[k]).toBe(v);
-        expect(p.Statement.flatMap((s) => [s.Action].flat()).sort()).toEqual(["ec2:CreateSnapshot", "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DeleteSnapshot", "ec2:DescribeSnapshots", "ec2:DescribeVolumes"]);
+        expect(p.Statement.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+            "ec2:CreateSnapshot",
+            "ec2:CreateSnapshot",
+            "ec2:CreateTags",
+            "ec2:DeleteSnapshot",
+            "ec2:DescribeSnapshots",
+            "ec2:DescribeVolumes",
+        ]);
     });
 
     it("retention deletes only on-demand snapshots beyond the count, never DLM's", () => {
@@ -205,27 +236,59 @@ describe("logical export format", () => {
             elements: [
                 { name: { some: "key" }, algebraic_type: { String: [] } },
                 { name: { some: "value" }, algebraic_type: { String: [] } },
-                { name: { some: "description" }, algebraic_type: { Sum: { variants: [{ name: { some: "some" }, algebraic_type: { String: [] } }, { name: { some: "none" }, algebraic_type: { Product: { elements: [] } } }] } } },
-                { name: { some: "updated_at" }, algebraic_type: { Product: { elements: [{ name: { some: "__timestamp_micros_since_unix_epoch__" }, algebraic_type: { I64: [] } }] } } },
+                {
+                    name: { some: "description" },
+                    algebraic_type: {
+                        Sum: {
+                            variants: [
+                                { name: { some: "some" }, algebraic_type: { String: [] } },
+                                { name: { some: "none" }, algebraic_type: { Product: { elements: [] } } },
+                            ],
+                        },
+                    },
+                },
+                {
+                    name: { some: "updated_at" },
+                    algebraic_type: { Product: { elements: [{ name: { some: "__timestamp_micros_since_unix_epoch__" }, algebraic_type: { I64: [] } }] } },
+                },
                 { name: { some: "updated_by" }, algebraic_type: { Product: { elements: [{ name: { some: "__identity__" }, algebraic_type: { U256: [] } }] } } },
             ],
         },
         rows: [
-            ["start_time", "1796276774988630", [0, "Module start time (microseconds since the Unix epoch)"], [1796276774988630], ["0xc200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98"]],
+            [
+                "start_time",
+                "1796276774988630",
+                [0, "Module start time (microseconds since the Unix epoch)"],
+                [1796276774988630],
+                ["0xc200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98"],
+            ],
             ["e2e", "x", [1, []], [1796276774988631], ["0xc200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98"]],
         ],
     };
 
     it("turns SATS-JSON rows into plain objects: hex identities, µs timestamps, options as value or null", () => {
         expect(plainRows(recorded.schema, recorded.rows)).toEqual([
-            { key: "start_time", value: "1796276774988630", description: "Module start time (microseconds since the Unix epoch)", updated_at: 1796276774988630, updated_by: "c200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98" },
+            {
+                key: "start_time",
+                value: "1796276774988630",
+                description: "Module start time (microseconds since the Unix epoch)",
+                updated_at: 1796276774988630,
+                updated_by: "c200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98",
+            },
             { key: "e2e", value: "x", description: null, updated_at: 1796276774988631, updated_by: "c200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98" },
         ]);
         expect(plainValue({ U64: [] }, 7)).toBe(7);
     });
 
     it("refuses a file that is not an export, out of order, or shorter than its header says", () => {
-        const header = { format: "inner-universe-export", version: 1, stack: "dev", database: "db", exportedAt: "t", counts: { config: 1, entity: 1, relation: 0, state_version: 0, event_log: 0 } };
+        const header = {
+            format: "inner-universe-export",
+            version: 1,
+            stack: "dev",
+            database: "db",
+            exportedAt: "t",
+            counts: { config: 1, entity: 1, relation: 0, state_version: 0, event_log: 0 },
+        };
         const write = (lines: unknown[]) => {
             const f = path.join(tmp, `e${Math.random()}.jsonl`);
             fs.writeFileSync(f, lines.map((l) => JSON.stringify(l)).join("\n"));

@@ -67,7 +67,7 @@ export async function helper(image: string, script: string, mounts: { Type: "vol
         const waited = await expectStatus("wait for helper", docker("POST", `/containers/${id}/wait`), [200]);
         if (waited.StatusCode !== 0) {
             const logs = await docker("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
-            throw new Error(`helper (${script}) exited ${waited.StatusCode}: ${String(logs.json).replace(/[\x00-\x08]/g, "").trim()}`);
+            throw new Error(`helper (${script}) exited ${waited.StatusCode}: ${printable(String(logs.json))}`);
         }
     } finally {
         await docker("DELETE", `/containers/${id}?force=true`);
@@ -101,6 +101,13 @@ async function readVolume(image: string, volume: string, dest: string): Promise<
         fs.rmSync(out, { recursive: true, force: true });
     }
 }
+
+/** Docker's log stream frames each chunk with an 8-byte binary header: keep the text. */
+const printable = (s: string) =>
+    [...s]
+        .filter((ch) => ch >= " " || ch === "\n")
+        .join("")
+        .trim();
 
 const stop = (c: string) => expectStatus(`stop ${c}`, docker("POST", `/containers/${c}/stop?t=30`), [204, 304]);
 const start = (c: string) => expectStatus(`start ${c}`, docker("POST", `/containers/${c}/start`), [204, 304]);
@@ -140,7 +147,10 @@ export async function createContainer(facts: StackFacts, opts: { backupDir: stri
     return { id, dir, manifest };
 }
 
-export async function restoreContainer(facts: StackFacts, opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void }): Promise<{ backup: StoredBackup; previousRoot?: string }> {
+export async function restoreContainer(
+    facts: StackFacts,
+    opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void },
+): Promise<{ backup: StoredBackup; previousRoot?: string }> {
     const log = opts.log ?? (() => {});
     const c = facts2(facts);
     const backup = find(opts.backupDir, opts.id);
@@ -148,13 +158,21 @@ export async function restoreContainer(facts: StackFacts, opts: { backupDir: str
     const aside = `${c.volume}-pre-restore-${backupId((opts.now ?? (() => new Date()))())}`.toLowerCase();
     log(`stopping ${c.container}`);
     await stop(c.container);
-    await expectStatus("create the pre-restore volume", docker("POST", "/volumes/create", { Name: aside, Labels: { "inner-universe.role": "pre-restore", "inner-universe.stack": facts.target.stack } }), [201]);
+    await expectStatus(
+        "create the pre-restore volume",
+        docker("POST", "/volumes/create", { Name: aside, Labels: { "inner-universe.role": "pre-restore", "inner-universe.stack": facts.target.stack } }),
+        [201],
+    );
     // Keep the current contents, then replace them with the backup's (tar keeps hard links and modes).
-    await helper(c.image, "set -e; cd /stdb && tar -cf - . | tar -C /aside -xpf - && find /stdb -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C /backup -cf - . | tar -C /stdb -xpf -", [
-        { Type: "volume", Source: c.volume, Target: "/stdb" },
-        { Type: "volume", Source: aside, Target: "/aside" },
-        { Type: "bind", Source: path.join(backup.dir, FILES), Target: "/backup", ReadOnly: true },
-    ]);
+    await helper(
+        c.image,
+        "set -e; cd /stdb && tar -cf - . | tar -C /aside -xpf - && find /stdb -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C /backup -cf - . | tar -C /stdb -xpf -",
+        [
+            { Type: "volume", Source: c.volume, Target: "/stdb" },
+            { Type: "volume", Source: aside, Target: "/aside" },
+            { Type: "bind", Source: path.join(backup.dir, FILES), Target: "/backup", ReadOnly: true },
+        ],
+    );
     log(`previous contents kept in volume ${aside}`);
     const check = fs.mkdtempSync(path.join(os.tmpdir(), "iu-restored-"));
     try {

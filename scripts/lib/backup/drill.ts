@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { freePort } from "../workspace";
 import { copyTree, formatProblems, verifyTree } from "./manifest";
 import { fullDump, rowCount, sql, tokenAccepted } from "./sql";
-import { serverControl, cliOptions, type StackFacts } from "./stack";
+import { cliOptions, type StackFacts, serverControl } from "./stack";
 import { FILES, find, verify } from "./store";
 
 export interface DrillReport {
@@ -55,7 +55,17 @@ export async function drill(facts: StackFacts, opts: { backupDir: string; id?: s
     if (problems.length) throw new Error(formatProblems(`drill copy ${root}`, problems));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const args = ["start", "--data-dir", `${root}/data`, "--jwt-pub-key-path", `${root}/config/id_ecdsa.pub`, "--jwt-priv-key-path", `${root}/config/id_ecdsa`, "--listen-addr", `127.0.0.1:${port}`];
+    const args = [
+        "start",
+        "--data-dir",
+        `${root}/data`,
+        "--jwt-pub-key-path",
+        `${root}/config/id_ecdsa.pub`,
+        "--jwt-priv-key-path",
+        `${root}/config/id_ecdsa`,
+        "--listen-addr",
+        `127.0.0.1:${port}`,
+    ];
     const child = spawn(bin, args, { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } });
     try {
         await waitPing(url, 120, child);
@@ -76,7 +86,9 @@ export async function drill(facts: StackFacts, opts: { backupDir: string; id?: s
             `restore drill of ${facts.target.stack}: ${failures.length ? "FAILED" : "passed"}`,
             `  backup          ${backup.id} (${backup.manifest.totals.files} files, sha256-verified twice)`,
             `  recovery point  ${backup.manifest.recoveryPoint}`,
-            `  rows checked    ${rowsChecked} in ${Object.keys(tables).length} tables (${Object.entries(tables).map(([t, n]) => `${t} ${n}`).join(", ")})`,
+            `  rows checked    ${rowsChecked} in ${Object.keys(tables).length} tables (${Object.entries(tables)
+                .map(([t, n]) => `${t} ${n}`)
+                .join(", ")})`,
             `  token           ${accepted ? "accepted" : "REJECTED"}`,
             `  seconds taken   ${seconds.toFixed(1)}`,
             ...failures.map((f) => `  failure: ${f}`),

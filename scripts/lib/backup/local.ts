@@ -88,7 +88,11 @@ export interface RestoreResult {
  * Verifies the backup (refusing a corrupt one, naming the files), stops the server, moves the
  * current root aside, copies the backup in, checks it against the manifest again, starts the server.
  */
-export async function restoreLocal(facts: StackFacts, control: ServerControl, opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void }): Promise<RestoreResult> {
+export async function restoreLocal(
+    facts: StackFacts,
+    control: ServerControl,
+    opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void },
+): Promise<RestoreResult> {
     const log = opts.log ?? (() => {});
     const root = rootOf(facts, control);
     const backup = find(opts.backupDir, opts.id);

@@ -55,7 +55,12 @@ export function plainRows(schema: { elements: Element[] }, rows: unknown[][]): R
 
 async function readTable(facts: StackFacts, table: ExportTable): Promise<Record<string, unknown>[]> {
     const url = `${facts.target.adminUrl.replace(/\/+$/, "")}/v1/database/${encodeURIComponent(facts.target.database)}/sql`;
-    const res = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${facts.token}`, "Content-Type": "text/plain" }, body: `SELECT * FROM ${table}`, signal: AbortSignal.timeout(120_000) });
+    const res = await fetch(url, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${facts.token}`, "Content-Type": "text/plain" },
+        body: `SELECT * FROM ${table}`,
+        signal: AbortSignal.timeout(120_000),
+    });
     const text = await res.text();
     if (res.status !== 200) throw new Error(`export ${table}: HTTP ${res.status} ${text.slice(0, 300)}`);
     const first = (JSON.parse(text) as { schema: { elements: Element[] }; rows: unknown[][] }[])[0]!;
@@ -86,7 +91,10 @@ export async function exportDatabase(facts: StackFacts, file: string, now = new 
 
 /** Parses and checks an export file: header first, known tables in order, counts as announced. */
 export function readExport(file: string): { header: ExportHeader; rows: Record<ExportTable, Record<string, unknown>[]> } {
-    const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim());
+    const lines = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim());
     const parse = (l: string, n: number) => {
         try {
             return JSON.parse(l) as Record<string, unknown>;

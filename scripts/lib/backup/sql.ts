@@ -38,14 +38,20 @@ export async function callOk(adminUrl: string, database: string, token: string, 
 /** Whether the server accepts the token (GET /v1/identity/<id>/verify: 204 accepted, 401 other keys). */
 export async function tokenAccepted(adminUrl: string, token: string): Promise<boolean> {
     const identity = identityOfToken(token);
-    const res = await fetch(`${adminUrl.replace(/\/+$/, "")}/v1/identity/${identity}/verify`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${adminUrl.replace(/\/+$/, "")}/v1/identity/${identity}/verify`, {
+        headers: { Authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(30_000),
+    });
     await res.text();
     return res.status === 204;
 }
 
 export async function userTables(adminUrl: string, database: string, token: string): Promise<string[]> {
     const r = await sql(adminUrl, database, token, "SELECT table_name, table_type FROM st_table");
-    return r.rows.filter((row) => row[1] === "user").map((row) => String(row[0])).sort();
+    return r.rows
+        .filter((row) => row[1] === "user")
+        .map((row) => String(row[0]))
+        .sort();
 }
 
 export type Dump = Record<string, { columns: string[]; rows: string[] }>;

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Manifest, formatProblems, verifyTree } from "./manifest";
+import { formatProblems, type Manifest, verifyTree } from "./manifest";
 
 /**
  * Where a stack's physical backups live: `<backupDir>/<id>/{manifest.json,files/}`. The id is the
@@ -11,7 +11,10 @@ export const MANIFEST = "manifest.json";
 export const FILES = "files";
 
 export function backupId(now: Date): string {
-    return now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
+    return now
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.(\d{3})Z$/, "$1Z");
 }
 
 const ID = /^\d{8}T\d{9}Z$/;
@@ -62,7 +65,10 @@ export function beyondRetention(ids: string[], keep: number): string[] {
 }
 
 export function prune(backupDir: string, keep: number): string[] {
-    const removed = beyondRetention(list(backupDir).map((b) => b.id), keep);
+    const removed = beyondRetention(
+        list(backupDir).map((b) => b.id),
+        keep,
+    );
     for (const id of removed) fs.rmSync(path.join(backupDir, id), { recursive: true, force: true });
     return removed;
 }

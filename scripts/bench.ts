@@ -11,8 +11,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { changed, lastChanges, pulumi, pulumiOk, stackOutputs } from "./lib/cli";
 import { isolatedDevConfig, makeCheckout } from "./lib/checkout";
+import { changed, lastChanges, pulumi, pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { freePort, SHARED_WASM_TARGET } from "./lib/workspace";
 
@@ -78,7 +78,11 @@ async function main() {
         const wasm = JSON.parse(line.trim().split("\n").pop()!).wasm as string;
         const token = (await stackOutputs("dev", { cwd: checkout, env, showSecrets: true })).deployerToken as string;
         const [rawPublish] = await timed(() =>
-            execFileSync("curl", ["-fsS", "-X", "PUT", "-H", `Authorization: Bearer ${token}`, "--data-binary", `@${wasm}`, `http://127.0.0.1:${port}/v1/database/inner-universe`], { stdio: "ignore" }),
+            execFileSync(
+                "curl",
+                ["-fsS", "-X", "PUT", "-H", `Authorization: Bearer ${token}`, "--data-binary", `@${wasm}`, `http://127.0.0.1:${port}/v1/database/inner-universe`],
+                { stdio: "ignore" },
+            ),
         );
         const floorEdit = rawBuild + rawPublish;
 

@@ -13,8 +13,8 @@ import { parseArgs } from "node:util";
 import { defaultBackendUrl, PROJECT_ROOT } from "./lib/engine";
 import { listStacks, readStackFile, realDeps } from "./lib/ephemeral-engine";
 import { formatLeaks } from "./lib/ephemeral-leaks";
-import { labelPrefix, isEphemeralStackName } from "./lib/ephemeral-naming";
-import { downEphemeral, runEphemeral, type DownReport, type RunReport } from "./lib/ephemeral-run";
+import { isEphemeralStackName, labelPrefix } from "./lib/ephemeral-naming";
+import { type DownReport, downEphemeral, type RunReport, runEphemeral } from "./lib/ephemeral-run";
 import { defaultSmoke } from "./lib/ephemeral-smoke";
 
 // Pulumi's progress dots leave the line open; our lines must start on their own.
@@ -28,7 +28,14 @@ async function main(argv: string[]): Promise<number> {
     const { positionals, values } = parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { backend: { type: "string" }, report: { type: "string" }, from: { type: "string" }, label: { type: "string" }, stack: { type: "string" }, prefix: { type: "string" } },
+        options: {
+            backend: { type: "string" },
+            report: { type: "string" },
+            from: { type: "string" },
+            label: { type: "string" },
+            stack: { type: "string" },
+            prefix: { type: "string" },
+        },
     });
     const command = positionals[0];
     const flag = (name: keyof typeof values) => values[name];

@@ -11,10 +11,12 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import type { StackConfig } from "../infra/config";
 import { PROJECT_ROOT, toolEnv } from "./lib/engine";
 import { readStackFile } from "./lib/ephemeral-engine";
 import {
     blocked,
+    type CheckResult,
     checkAuth,
     checkBackups,
     checkConfig,
@@ -23,18 +25,16 @@ import {
     checkMonitoring,
     checkPorts,
     checkServer,
+    type DataDirFact,
     exitCodeOf,
+    type ModuleFact,
     ordered,
+    type PortFact,
     pidFiles,
     portsToCheck,
     render,
-    type CheckResult,
-    type DataDirFact,
-    type ModuleFact,
-    type PortFact,
     type ServerFact,
 } from "./lib/preflight-checks";
-import type { StackConfig } from "../infra/config";
 
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({ args: argv, options: { stack: { type: "string" }, "work-dir": { type: "string" }, json: { type: "boolean", default: false } } });
@@ -128,7 +128,12 @@ async function serverFact(cfg: StackConfig, env: NodeJS.ProcessEnv): Promise<Ser
 }
 
 function which(binary: string, pathVar: string): string | undefined {
-    const candidates = binary.includes("/") ? [path.resolve(binary)] : pathVar.split(":").filter(Boolean).map((d) => path.join(d, binary));
+    const candidates = binary.includes("/")
+        ? [path.resolve(binary)]
+        : pathVar
+              .split(":")
+              .filter(Boolean)
+              .map((d) => path.join(d, binary));
     return candidates.find((c) => {
         try {
             fs.accessSync(c, fs.constants.X_OK);
@@ -194,7 +199,7 @@ function ownProcess(pidFile: string, name: string): number | undefined {
 main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-        console.error(`preflight: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        console.error(`preflight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         process.exit(1);
     },
 );

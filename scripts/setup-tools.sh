@@ -13,6 +13,7 @@ NODE_VERSION=22.23.3
 PULUMI_VERSION=3.274.1
 STDB_VERSION=1.2.0
 ACTIONLINT_VERSION=1.7.12
+SHFMT_VERSION=3.14.1
 DEBIAN_PACKAGES=(curl ca-certificates openssl git docker.io caddy shellcheck cloud-init systemd busybox-static xfsprogs debootstrap
     rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 
@@ -134,6 +135,24 @@ stdb_bin() {
     echo "$dir/bin"
 }
 
+# spacetimedb-cli of the same version, for `spacetimedb-cli generate --lang typescript` (the e2e SDK
+# client's bindings, test/e2e/clients/bindings). Its generate reads a wasm's schema by running the
+# spacetimedb-standalone next to its own executable (`extract-schema`), hence the link.
+stdb_cli_bin() {
+    local dir="$cache/spacetimedb-cli-$STDB_VERSION"
+    if [[ ! -x $dir/bin/spacetimedb-cli ]]; then
+        local t=$SECONDS
+        log "spacetimedb-cli $STDB_VERSION from crates.io (one-time, ~25-40 min on 2 cores)"
+        rm -rf "$dir.partial"
+        CARGO_TARGET_DIR="$cache/build/stdb-cli-target" cargo install --locked --quiet \
+            --root "$dir.partial" "spacetimedb-cli@$STDB_VERSION"
+        rm -rf "$dir" "$cache/build/stdb-cli-target" && mv "$dir.partial" "$dir"
+        log "spacetimedb-cli built in $(elapsed "$t")"
+    fi
+    ln -sfn "$1/spacetimedb-standalone" "$dir/bin/spacetimedb-standalone"
+    echo "$dir/bin"
+}
+
 actionlint_bin() {
     local dir="$cache/actionlint-$ACTIONLINT_VERSION"
     if [[ ! -x $dir/actionlint ]]; then
@@ -145,14 +164,28 @@ actionlint_bin() {
     echo "$dir"
 }
 
+# shfmt: the bash formatter scripts/lint.sh checks with.
+shfmt_bin() {
+    local dir="$cache/shfmt-$SHFMT_VERSION"
+    if [[ ! -x $dir/shfmt ]]; then
+        log "shfmt $SHFMT_VERSION from the Go module proxy"
+        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+        GOBIN="$dir.partial" go install "mvdan.cc/sh/v3/cmd/shfmt@v$SHFMT_VERSION"
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+    fi
+    echo "$dir"
+}
+
 start=$SECONDS
 apt_install
 nodebin=$(node_bin)
 proot=$(pulumi_root)
 lhbin=$(language_host_bin "$proot")
 stdbbin=$(stdb_bin)
+stdbclibin=$(stdb_cli_bin "$stdbbin")
 albin=$(actionlint_bin)
-prefix="$nodebin:$proot/bin:$lhbin:$stdbbin:$albin"
+shfmtbin=$(shfmt_bin)
+prefix="$nodebin:$proot/bin:$lhbin:$stdbbin:$albin:$shfmtbin"
 
 cat >"$cache/tools.json.tmp" <<JSON
 {
@@ -161,6 +194,7 @@ cat >"$cache/tools.json.tmp" <<JSON
   "PULUMI_LANGUAGE_NODEJS": "$lhbin/pulumi-language-nodejs",
   "NODE_BIN": "$nodebin",
   "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
+  "SPACETIMEDB_CLI": "$stdbclibin/spacetimedb-cli",
   "ACTIONLINT": "$albin/actionlint"
 }
 JSON

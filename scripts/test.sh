@@ -21,6 +21,8 @@ step "module: cargo test + clippy"
 count "$(awk '/^test result: ok\./ { n += $4 } END { print n + 0 }' "$results/cargo.txt")"
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json
+step "lint: biome, knip, shfmt"
+bash scripts/lint.sh
 step "python readers"
 bash scripts/test-python.sh | tee "$results/pytest.txt"
 count "$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$results/pytest.txt" | tail -n1)"

@@ -34,23 +34,13 @@ export class ContainerServer extends pulumi.ComponentResource {
             { label: "inner-universe.stack", value: args.stack },
             { label: "inner-universe.role", value: "spacetimedb" },
         ];
-        const image = args.pull
-            ? new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this }).imageId
-            : pulumi.output(args.image);
+        const image = args.pull ? new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this }).imageId : pulumi.output(args.image);
 
         const volume = args.inMemory
             ? undefined
-            : new docker.Volume(
-                  `${name}-root`,
-                  { name: `inner-universe-${args.stack}-stdb`, labels },
-                  { parent: this, protect: args.protect, retainOnDelete: args.protect },
-              );
+            : new docker.Volume(`${name}-root`, { name: `inner-universe-${args.stack}-stdb`, labels }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
 
-        const container = new docker.Container(
-            `${name}-server`,
-            containerSpec(name, args, image, volume?.name),
-            { parent: this, deleteBeforeReplace: true },
-        );
+        const container = new docker.Container(`${name}-server`, containerSpec(name, args, image, volume?.name), { parent: this, deleteBeforeReplace: true });
         this.url = container.id.apply(() => `http://127.0.0.1:${args.hostPort}`);
         this.containerName = container.name;
         if (volume) this.volumeName = volume.name;
@@ -59,12 +49,7 @@ export class ContainerServer extends pulumi.ComponentResource {
 }
 
 /** The container's inputs, separate so tests (and the real-daemon check) read the exact spec. */
-export function containerSpec(
-    name: string,
-    args: ContainerServerArgs,
-    image: pulumi.Input<string>,
-    volumeName?: pulumi.Input<string>,
-): docker.ContainerArgs {
+export function containerSpec(name: string, args: ContainerServerArgs, image: pulumi.Input<string>, volumeName?: pulumi.Input<string>): docker.ContainerArgs {
     const command = ["--root-dir=" + CONTAINER_ROOT, "start", "--listen-addr", `0.0.0.0:${CONTAINER_PORT}`];
     if (args.inMemory) command.push("--in-memory");
     return {

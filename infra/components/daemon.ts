@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { LocalShell } from "../providers/shell";
 import { script } from "./scripts";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { childUrn, Identity, LEGACY_SHELL_TYPE } from "../spacetimedb/identity";
 import { identityOfToken } from "../lib/token";
+import { childUrn, Identity, LEGACY_SHELL_TYPE } from "../spacetimedb/identity";
 
 export interface DeployerIdentityArgs {
     /** Server the identity is minted on. */

@@ -109,7 +109,11 @@ export function buildWithCargo(req: BuildRequest): Artifact {
                 maxBuffer: 64 * 1024 * 1024,
             });
         } catch (e) {
-            const stderr = String((e as { stderr?: unknown }).stderr ?? "").trim().split("\n").slice(-30).join("\n");
+            const stderr = String((e as { stderr?: unknown }).stderr ?? "")
+                .trim()
+                .split("\n")
+                .slice(-30)
+                .join("\n");
             throw new Error(`scripts/build-artifact.sh failed:\n${stderr}`);
         }
         parseBuildOutput(stdout);

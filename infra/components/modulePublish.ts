@@ -35,11 +35,7 @@ export class ModulePublish extends pulumi.ComponentResource {
     constructor(name: string, args: ModulePublishArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:module:Publish", name, {}, opts);
         const common = { serverUrl: args.serverUrl, database: args.database, token: args.token, timeoutMs: args.timeoutMs, ...(args.caCert ? { caCert: args.caCert } : {}) };
-        const database = new Database(
-            `${name}-wasm`,
-            { ...common, wasmPath: args.wasmPath, wasmSha256: args.wasmSha256, deleteData: args.deleteData },
-            { parent: this },
-        );
+        const database = new Database(`${name}-wasm`, { ...common, wasmPath: args.wasmPath, wasmSha256: args.wasmSha256, deleteData: args.deleteData }, { parent: this });
         const settings = new ModuleSettings(`${name}-settings`, { ...common, settings: args.settings, publishRevision: database.revision }, { parent: this });
         this.databaseIdentity = database.databaseIdentity;
         this.publishedSha256 = database.sha256;

@@ -10,8 +10,7 @@ export const ATLAS_SCHEMA_VERSION = 1;
 const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$/;
 const FORBIDDEN_KEYS = /(token|secret|password|passphrase|private|credential)/i;
 
-const url = (schemes: string[]) =>
-    z.string().regex(new RegExp(`^(${schemes.join("|")})://[^\\s/]+(/\\S*)?$`), `expected a ${schemes.join(" or ")} URL`);
+const url = (schemes: string[]) => z.string().regex(new RegExp(`^(${schemes.join("|")})://[^\\s/]+(/\\S*)?$`), `expected a ${schemes.join(" or ")} URL`);
 
 export const atlasOutputSchema = z
     .strictObject({
@@ -23,7 +22,10 @@ export const atlasOutputSchema = z
         ws: z.strictObject({ url: url(["ws", "wss"]) }),
         database: z.strictObject({
             name: z.string().min(1),
-            identity: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+            identity: z
+                .string()
+                .regex(/^[0-9a-f]{64}$/)
+                .optional(),
         }),
         module: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
         server: z.strictObject({ version: z.string().regex(/^\d+\.\d+\.\d+$/) }),

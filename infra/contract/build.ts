@@ -1,5 +1,5 @@
-import { ATLAS_SCHEMA_VERSION, atlasOutputSchema, type AtlasOutput } from "./atlas";
 import type { Runtime } from "../config/schema";
+import { ATLAS_SCHEMA_VERSION, type AtlasOutput, atlasOutputSchema } from "./atlas";
 
 export interface AtlasFacts {
     environment: string;

@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * A dynamic provider whose implementation is loaded at run time from `file`, a path relative to

@@ -38,7 +38,9 @@ type ShellOutputs = Omit<ShellInputs, "secretEnvironment"> & {
 const MAX_OUTPUT = 64 * 1024;
 
 export function envHash(env: Record<string, string> | undefined): string {
-    return createHash("sha256").update(canonicalJson(env ?? {})).digest("hex");
+    return createHash("sha256")
+        .update(canonicalJson(env ?? {}))
+        .digest("hex");
 }
 
 export interface RunResult {
@@ -47,7 +49,10 @@ export interface RunResult {
     stderr: string;
 }
 
-export function run(script: string, inputs: { dir?: string; environment?: Record<string, string>; secretEnvironment?: Record<string, string>; timeoutSeconds?: number }): Promise<RunResult> {
+export function run(
+    script: string,
+    inputs: { dir?: string; environment?: Record<string, string>; secretEnvironment?: Record<string, string>; timeoutSeconds?: number },
+): Promise<RunResult> {
     return new Promise((resolve) => {
         const child = spawn("bash", ["-euo", "pipefail", "-c", script], {
             cwd: inputs.dir || process.cwd(),
@@ -66,7 +71,7 @@ export function run(script: string, inputs: { dir?: string; environment?: Record
     });
 }
 
-async function runOrThrow(what: string, script: string, inputs: ShellInputs | ShellOutputs & { secretEnvironment?: Record<string, string> }): Promise<RunResult> {
+async function runOrThrow(what: string, script: string, inputs: ShellInputs | (ShellOutputs & { secretEnvironment?: Record<string, string> })): Promise<RunResult> {
     const r = await run(script, inputs);
     if (r.code !== 0) {
         const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-25).join("\n");
@@ -88,9 +93,7 @@ export async function create(inputs: ShellInputs) {
 export async function diff(_id: string, olds: ShellOutputs, news: ShellInputs) {
     const replaces: string[] = [];
     if (canonicalJson(olds.triggers ?? []) !== canonicalJson(news.triggers ?? [])) replaces.push("triggers");
-    const updated = (["create", "update", "delete", "check", "dir", "environment", "timeoutSeconds"] as const).filter(
-        (k) => canonicalJson(olds[k]) !== canonicalJson(news[k]),
-    );
+    const updated = (["create", "update", "delete", "check", "dir", "environment", "timeoutSeconds"] as const).filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
     if (olds.secretEnvironmentHash !== envHash(news.secretEnvironment)) updated.push("secretEnvironment" as never);
     if (replaces.length === 0 && news.check) {
         const probe = await run(news.check, { ...news, timeoutSeconds: Math.min(news.timeoutSeconds ?? 60, 60) });

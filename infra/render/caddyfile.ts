@@ -1,4 +1,4 @@
-import { routeMatrix, type Route, type RouteOptions } from "./routes";
+import { type Route, type RouteOptions, routeMatrix } from "./routes";
 
 export interface CaddyfileOptions extends RouteOptions {
     /** Site address: a domain for acme, `https://127.0.0.1:8443` style for internal. */
@@ -48,23 +48,17 @@ function matcher(r: Route, deployCidrs: string[]): string[] {
 }
 
 function handlers(routes: Route[], o: CaddyfileOptions): string[] {
-    const proxy = [
-        `\t\treverse_proxy ${o.upstream} {`,
-        "\t\t\ttransport http {",
-        `\t\t\t\tresponse_header_timeout ${Math.ceil(o.timeoutMs / 1000)}s`,
-        "\t\t\t}",
-        "\t\t}",
-    ];
+    const proxy = [`\t\treverse_proxy ${o.upstream} {`, "\t\t\ttransport http {", `\t\t\t\tresponse_header_timeout ${Math.ceil(o.timeoutMs / 1000)}s`, "\t\t\t}", "\t\t}"];
     const out: string[] = [];
     for (const r of routes) {
         out.push(`\thandle @${r.name} {`);
         if (o.authRequired && r.needsAuth) {
-            out.push("\t\t@anonymous {", "\t\t\tnot header Authorization \"Bearer *\"", "\t\t\tnot query token=*", "\t\t}");
-            out.push("\t\trespond @anonymous \"authorization required\" 401");
+            out.push("\t\t@anonymous {", '\t\t\tnot header Authorization "Bearer *"', "\t\t\tnot query token=*", "\t\t}");
+            out.push('\t\trespond @anonymous "authorization required" 401');
         }
         if (r.name === "publish") out.push("\t\trequest_body {", "\t\t\tmax_size 64MB", "\t\t}");
         out.push(...proxy, "\t}");
     }
-    out.push("\thandle {", "\t\trespond \"not found\" 404", "\t}");
+    out.push("\thandle {", '\t\trespond "not found" 404', "\t}");
     return out;
 }

@@ -25,16 +25,16 @@ import * as fs from "node:fs";
 import { ApiError, causeOf, describeAnswer, send } from "./http-impl.ts";
 import { planPublish, refusalMessage } from "./migration-impl.ts";
 import {
-    databaseInfoRequest,
     type DeleteDataPolicy,
+    databaseInfoRequest,
     firstClear,
     isUnknown,
     parseDatabaseInfo,
     parsePublished,
     publishHint,
     publishRequest,
-    retryWithClear,
     RUNNING_MODULE_QUERY,
+    retryWithClear,
     runningModule,
     sqlRequest,
     sqlRows,
@@ -163,7 +163,12 @@ export async function update(_id: string, _olds: DatabaseOutputs, news: Database
 }
 
 /** What the server says about the database now; undefined when it does not exist. */
-export async function observe(serverUrl: string, database: string, timeoutMs: number, caCert?: string): Promise<{ databaseIdentity: string; ownerIdentity: string; sha256?: string; programHash?: string } | undefined> {
+export async function observe(
+    serverUrl: string,
+    database: string,
+    timeoutMs: number,
+    caCert?: string,
+): Promise<{ databaseIdentity: string; ownerIdentity: string; sha256?: string; programHash?: string } | undefined> {
     const infoReq = databaseInfoRequest(database);
     const info = await send(serverUrl, infoReq, timeoutMs, caCert);
     if (info.status === 404) return undefined;

@@ -74,8 +74,7 @@ export function identityState(state: object): KnownIdentity {
  */
 export function identityDiff(old: KnownIdentity, oldServerUrl: unknown, news: Partial<IdentityInputs>, token: TokenStatus | undefined): { changes: boolean; replaces: string[] } {
     if (isUnknown(news.scope) || news.scope !== old.scope) return { changes: true, replaces: ["scope"] };
-    const changes =
-        old.legacy || token === "rejected" || (token === "accepted" && old.tokenAccepted === false) || isUnknown(news.serverUrl) || news.serverUrl !== oldServerUrl;
+    const changes = old.legacy || token === "rejected" || (token === "accepted" && old.tokenAccepted === false) || isUnknown(news.serverUrl) || news.serverUrl !== oldServerUrl;
     return { changes, replaces: [] };
 }
 

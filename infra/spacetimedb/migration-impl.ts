@@ -8,7 +8,7 @@
 // Erasable TypeScript, Node built-ins only (loaded by the dynamic-provider process).
 
 import { ApiError, type ApiRequest, describeAnswer, send } from "./http-impl.ts";
-import { formatPlan, planMigration, publishDecision, type PublishDecision } from "./migrationPlan.ts";
+import { formatPlan, type PublishDecision, planMigration, publishDecision } from "./migrationPlan.ts";
 import { describeWasm } from "./moduleDef.ts";
 import type { DeleteDataPolicy } from "./protocol-impl.ts";
 import { parseServerSchemaText, schemaPath } from "./serverSchema.ts";

@@ -143,7 +143,14 @@ function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) =
     const tn = t.name;
 
     if (old.tableType !== t.tableType) {
-        steps.push(ref("table-type-changed", `table ${tn}`, `table type ${old.tableType} → ${t.tableType}`, "changing the table type requires a manual migration (auto_migrate.rs ChangeTableType)"));
+        steps.push(
+            ref(
+                "table-type-changed",
+                `table ${tn}`,
+                `table type ${old.tableType} → ${t.tableType}`,
+                "changing the table type requires a manual migration (auto_migrate.rs ChangeTableType)",
+            ),
+        );
     }
     if (old.access !== t.access) steps.push(acc("access-changed", `table ${tn}`, `access ${old.access} → ${t.access}`));
 
@@ -153,22 +160,45 @@ function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) =
     const moved: string[] = [];
     for (const c of old.columns) {
         if (!newCols.has(c.name)) {
-            steps.push(ref("column-removed", `column ${tn}.${c.name}`, `removed (${c.typeName})`, "removing a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs RemoveColumn)"));
+            steps.push(
+                ref(
+                    "column-removed",
+                    `column ${tn}.${c.name}`,
+                    `removed (${c.typeName})`,
+                    "removing a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs RemoveColumn)",
+                ),
+            );
         }
     }
     for (const c of t.columns) {
         const o = oldCols.get(c.name);
         if (o === undefined) {
-            steps.push(ref("column-added", `column ${tn}.${c.name}`, `added (${c.typeName}) at position ${c.colId}`, "adding a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs AddColumn)"));
+            steps.push(
+                ref(
+                    "column-added",
+                    `column ${tn}.${c.name}`,
+                    `added (${c.typeName}) at position ${c.colId}`,
+                    "adding a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs AddColumn)",
+                ),
+            );
             continue;
         }
         if (!typesEqual(resolvedOld(o.type), resolvedNew(c.type))) {
-            steps.push(ref("column-type-changed", `column ${tn}.${c.name}`, `type ${o.typeName} → ${c.typeName}`, "changing a column's type requires a manual migration (auto_migrate.rs ChangeColumnType)"));
+            steps.push(
+                ref(
+                    "column-type-changed",
+                    `column ${tn}.${c.name}`,
+                    `type ${o.typeName} → ${c.typeName}`,
+                    "changing a column's type requires a manual migration (auto_migrate.rs ChangeColumnType)",
+                ),
+            );
         }
         if (o.colId !== c.colId) moved.push(`${c.name} ${o.colId} → ${c.colId}`);
     }
     if (moved.length > 0) {
-        steps.push(ref("column-reordered", `table ${tn}`, `columns moved: ${moved.join(", ")}`, "changing column positions requires a manual migration (auto_migrate.rs ReorderTable)"));
+        steps.push(
+            ref("column-reordered", `table ${tn}`, `columns moved: ${moved.join(", ")}`, "changing column positions requires a manual migration (auto_migrate.rs ReorderTable)"),
+        );
     }
 
     if (old.primaryKey !== t.primaryKey) {
@@ -177,7 +207,7 @@ function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) =
                 "primary-key-changed",
                 `table ${tn}`,
                 `primary key ${old.primaryKey ?? "(none)"} → ${t.primaryKey ?? "(none)"}`,
-                "1.2 has no migration step for a primary key: the stored table keeps the old key and every later publish fails check_compatible (\"Primary key mismatch\")",
+                '1.2 has no migration step for a primary key: the stored table keeps the old key and every later publish fails check_compatible ("Primary key mismatch")',
             ),
         );
     }
@@ -217,9 +247,23 @@ function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) =
     for (const c of t.constraints) {
         const o = oldCs.get(c.name);
         if (o === undefined) {
-            steps.push(ref("constraint-added", `constraint ${c.name}`, `unique ${list(c.columns)} added to ${tn}`, "adding a unique constraint to an existing table requires a manual migration (auto_migrate.rs AddUniqueConstraint)"));
+            steps.push(
+                ref(
+                    "constraint-added",
+                    `constraint ${c.name}`,
+                    `unique ${list(c.columns)} added to ${tn}`,
+                    "adding a unique constraint to an existing table requires a manual migration (auto_migrate.rs AddUniqueConstraint)",
+                ),
+            );
         } else if (o.colIds.join(",") !== c.colIds.join(",")) {
-            steps.push(ref("constraint-changed", `constraint ${c.name}`, `unique ${list(o.columns)} → ${list(c.columns)}`, "changing a unique constraint requires a manual migration (auto_migrate.rs ChangeUniqueConstraint)"));
+            steps.push(
+                ref(
+                    "constraint-changed",
+                    `constraint ${c.name}`,
+                    `unique ${list(o.columns)} → ${list(c.columns)}`,
+                    "changing a unique constraint requires a manual migration (auto_migrate.rs ChangeUniqueConstraint)",
+                ),
+            );
         }
     }
 
@@ -243,14 +287,21 @@ function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) =
     // Schedule (ScheduleDef equality: name, reducer, at column, id column = primary key).
     const so = old.schedule;
     const sn = t.schedule;
-    const scheduleRefused = "update.rs does not implement schedule changes on an existing table in 1.2 (\"Adding/Removing schedules is not yet implemented\")";
+    const scheduleRefused = 'update.rs does not implement schedule changes on an existing table in 1.2 ("Adding/Removing schedules is not yet implemented")';
     if (so === undefined && sn !== undefined) {
         steps.push(ref("schedule-added", `table ${tn}`, `schedule ${sn.name} added (reducer ${sn.reducer}, column ${sn.column})`, scheduleRefused));
     } else if (so !== undefined && sn === undefined) {
         steps.push(ref("schedule-removed", `table ${tn}`, `schedule ${so.name} removed`, scheduleRefused));
     } else if (so !== undefined && sn !== undefined) {
         if (so.name !== sn.name || so.reducer !== sn.reducer || so.colId !== sn.colId || old.primaryKey !== t.primaryKey) {
-            steps.push(ref("schedule-changed", `table ${tn}`, `schedule ${so.name} → ${sn.name} (reducer ${so.reducer} → ${sn.reducer}, column ${so.column} → ${sn.column})`, scheduleRefused));
+            steps.push(
+                ref(
+                    "schedule-changed",
+                    `table ${tn}`,
+                    `schedule ${so.name} → ${sn.name} (reducer ${so.reducer} → ${sn.reducer}, column ${so.column} → ${sn.column})`,
+                    scheduleRefused,
+                ),
+            );
         }
     }
     return steps;

@@ -20,23 +20,7 @@ import { BsatnError, BsatnReader } from "./bsatn.ts";
 // ---------------------------------------------------------------------------
 // Types (shared by the wasm decoder, the server-schema parser and the planner)
 
-export type PrimitiveKind =
-    | "string"
-    | "bool"
-    | "i8"
-    | "u8"
-    | "i16"
-    | "u16"
-    | "i32"
-    | "u32"
-    | "i64"
-    | "u64"
-    | "i128"
-    | "u128"
-    | "i256"
-    | "u256"
-    | "f32"
-    | "f64";
+export type PrimitiveKind = "string" | "bool" | "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64" | "i128" | "u128" | "i256" | "u256" | "f32" | "f64";
 
 /** SATS `AlgebraicType`, variant order as in crates/sats/src/algebraic_type.rs. */
 export type AlgebraicType =
@@ -53,24 +37,7 @@ export interface TypeField {
 }
 
 /** BSATN tag order of `AlgebraicType` after Ref/Sum/Product/Array. */
-export const PRIMITIVE_KINDS: readonly PrimitiveKind[] = [
-    "string",
-    "bool",
-    "i8",
-    "u8",
-    "i16",
-    "u16",
-    "i32",
-    "u32",
-    "i64",
-    "u64",
-    "i128",
-    "u128",
-    "i256",
-    "u256",
-    "f32",
-    "f64",
-];
+export const PRIMITIVE_KINDS: readonly PrimitiveKind[] = ["string", "bool", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "i128", "u128", "i256", "u256", "f32", "f64"];
 
 export type IndexAlgorithmKind = "btree" | "hash" | "direct";
 export type Lifecycle = "init" | "on_connect" | "on_disconnect";
@@ -384,7 +351,8 @@ interface WasmMemory {
 interface WasmInstance {
     readonly exports: Record<string, unknown>;
 }
-type WasmImportValue = (...args: number[]) => number | void;
+// Host functions return an i32, or nothing (void).
+type WasmImportValue = ((...args: number[]) => number) | ((...args: number[]) => void);
 interface WasmApi {
     compile(bytes: Uint8Array): Promise<WasmModule>;
     instantiate(module: WasmModule, imports: Record<string, Record<string, WasmImportValue>>): Promise<WasmInstance>;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { providerAt } from "../providers/load";
 import { canonicalJson } from "../lib/canonicalJson";
+import { providerAt } from "../providers/load";
 
 const provider = providerAt("infra/spacetimedb/moduleSettings-impl.ts");
 

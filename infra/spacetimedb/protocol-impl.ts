@@ -19,8 +19,8 @@
 // Erasable TypeScript, Node built-ins only (loaded by the dynamic-provider process).
 
 import { createHash } from "node:crypto";
-import type { ApiRequest, ApiResponse } from "./http-impl.ts";
 import { canonicalJson } from "../lib/canonicalJson.ts";
+import type { ApiRequest, ApiResponse } from "./http-impl.ts";
 
 /** What the engine sends for a value not known yet during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -155,7 +155,12 @@ export function runningModule(rows: unknown[][]): { programHash: string; sha256:
     if (!row) return undefined;
     const [hash, bytes] = row;
     if (typeof hash !== "string" || typeof bytes !== "string") throw new Error("st_module row without program_hash/program_bytes");
-    return { programHash: hash.replace(/^0x/, ""), sha256: createHash("sha256").update(Buffer.from(bytes.replace(/^0x/, ""), "hex")).digest("hex") };
+    return {
+        programHash: hash.replace(/^0x/, ""),
+        sha256: createHash("sha256")
+            .update(Buffer.from(bytes.replace(/^0x/, ""), "hex"))
+            .digest("hex"),
+    };
 }
 
 export const READINESS_QUERIES = {

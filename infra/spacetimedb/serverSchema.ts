@@ -121,9 +121,7 @@ function unitEnum<T extends string>(v: Json, path: string, map: Record<string, T
 const colList = (v: Json, path: string): number[] => arr(v, path).map((c, i) => uint(c, `${path}[${i}]`));
 const optStr = (v: Json, path: string): string | undefined => option(v, path, str);
 
-const PRIMITIVE_VARIANTS: Record<string, PrimitiveKind> = Object.fromEntries(
-    PRIMITIVE_KINDS.map((k) => [k === "string" ? "String" : k === "bool" ? "Bool" : k.toUpperCase(), k]),
-);
+const PRIMITIVE_VARIANTS: Record<string, PrimitiveKind> = Object.fromEntries(PRIMITIVE_KINDS.map((k) => [k === "string" ? "String" : k === "bool" ? "Bool" : k.toUpperCase(), k]));
 
 function algebraicType(v: Json, path: string): AlgebraicType {
     const [k, payload] = sum(v, path);
@@ -296,19 +294,4 @@ export function parseServerSchemaText(text: string): ModuleDef {
         throw new ServerSchemaError(`schema response is not JSON: ${(e as Error).message}`);
     }
     return parseServerSchema(json);
-}
-
-/**
- * Fetches the current schema of `database` from `baseUrl` (e.g. `http://127.0.0.1:3000`).
- * Resolves `undefined` when the database does not exist (404): a brand-new database.
- */
-export async function fetchServerSchema(baseUrl: string, database: string, token?: string): Promise<ModuleDef | undefined> {
-    const url = new URL(schemaPath(database), baseUrl);
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
-    const res = await fetch(url, { headers });
-    if (res.status === 404) return undefined;
-    const text = await res.text();
-    if (!res.ok) throw new ServerSchemaError(`GET ${url.pathname}${url.search} answered ${res.status}: ${text.slice(0, 500)}`);
-    return parseServerSchemaText(text);
 }

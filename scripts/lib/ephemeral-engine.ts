@@ -7,7 +7,7 @@ import { namespacedValues } from "./ephemeral-config";
 import { backendFiles, readPid, realProbes } from "./ephemeral-leaks";
 import { randomPart } from "./ephemeral-naming";
 import type { EphemeralDeps, OpenArgs, StackHandle } from "./ephemeral-run";
-import { splitStackSettingsConfig, type StackFileConfig } from "./preflight-checks";
+import { type StackFileConfig, splitStackSettingsConfig } from "./preflight-checks";
 import { freePort } from "./workspace";
 
 /** The ephemeral runner's dependencies bound to the real engine (scripts/lib/engine.ts) and machine. */

@@ -59,7 +59,7 @@ export async function findLeaks(target: LeakTarget, probes: LeakProbes): Promise
     for (const { pid, name } of target.pids) {
         const cmd = probes.cmdline(pid);
         // A live pid running something else is pid reuse, not our process.
-        if (cmd !== undefined && cmd.includes(name)) {
+        if (cmd?.includes(name)) {
             seen.add(pid);
             leaks.push({ kind: "process", detail: `${name} pid ${pid} still running: ${cmd}` });
         }
@@ -151,7 +151,16 @@ export function portListening(port: number, host = "127.0.0.1"): Promise<boolean
 function dockerObjects(prefix: string): Promise<{ containers: string[]; volumes: string[] } | undefined> {
     const run = (args: string[]) =>
         new Promise<string[] | undefined>((resolve) => {
-            execFile("docker", args, { timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout.split("\n").map((s) => s.trim()).filter(Boolean)));
+            execFile("docker", args, { timeout: 10_000 }, (err, stdout) =>
+                resolve(
+                    err
+                        ? undefined
+                        : stdout
+                              .split("\n")
+                              .map((s) => s.trim())
+                              .filter(Boolean),
+                ),
+            );
         });
     return Promise.all([
         run(["ps", "-a", "--filter", `name=^/?${prefix}`, "--format", "{{.Names}}"]),

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { assertDataUnprotected, ephemeralConfig, protectedResources, ProtectedStackError, type EphemeralPorts } from "./ephemeral-config";
+import { assertDataUnprotected, type EphemeralPorts, ephemeralConfig, ProtectedStackError, protectedResources } from "./ephemeral-config";
 import { findLeaks, formatLeaks, type LeakProbes, type LeakReport, type LeakTarget } from "./ephemeral-leaks";
 import { ephemeralStackName, isEphemeralStackName } from "./ephemeral-naming";
 import type { SmokeTest } from "./ephemeral-smoke";
@@ -349,4 +349,3 @@ export function messageOf(e: unknown): string {
     const errors = [...new Set(lines.filter((l) => /^error:|^Error:/.test(l)))];
     return errors.length > 0 ? errors.slice(0, 8).join("\n") : lines.slice(0, 12).join("\n");
 }
-

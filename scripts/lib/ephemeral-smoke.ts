@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
 
 /**
  * What a client sees of a fresh stack, checked the way Atlas would reach it: only through the

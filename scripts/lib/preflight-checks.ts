@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { ConfigError, parseStackConfig, type StackConfig } from "../../infra/config";
 import { parseBuildOutput } from "../../infra/components/moduleBuild";
+import { ConfigError, parseStackConfig, type StackConfig } from "../../infra/config";
 
 /**
  * The design seed's deployment checklist as pure functions: each takes the facts preflight.ts
@@ -63,10 +63,7 @@ function isSecure(v: unknown): boolean {
     return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
 }
 
-export function checkConfig(
-    file: StackFileConfig | { missing: string },
-    ctx: { stack: string; projectRoot: string },
-): { result: CheckResult; cfg?: StackConfig } {
+export function checkConfig(file: StackFileConfig | { missing: string }, ctx: { stack: string; projectRoot: string }): { result: CheckResult; cfg?: StackConfig } {
     if ("missing" in file) {
         return {
             result: fail("config", file.missing, `create Pulumi.${ctx.stack}.yaml (copy Pulumi.dev.yaml and adjust ports, or \`pulumi stack init ${ctx.stack}\`)`),
@@ -87,24 +84,31 @@ export function blocked(id: CheckId): CheckResult {
 
 // ---------------------------------------------------------------- module
 
-export type ModuleFact =
-    | { kind: "built"; exitCode: number; stdout: string; stderrTail: string }
-    | { kind: "prebuilt"; path: string; exists: boolean; magicOk: boolean };
+export type ModuleFact = { kind: "built"; exitCode: number; stdout: string; stderrTail: string } | { kind: "prebuilt"; path: string; exists: boolean; magicOk: boolean };
 
 export function checkModule(fact: ModuleFact): CheckResult {
     if (fact.kind === "prebuilt") {
         if (!fact.exists) return fail("module", `module.wasm_path ${fact.path} does not exist`, "build it (bash scripts/build-module.sh) or set inner-universe:module.build: true");
-        if (!fact.magicOk) return fail("module", `${fact.path} is not a WebAssembly module (no \\0asm header)`, "point inner-universe:module.wasm_path at the .wasm that scripts/build-module.sh prints");
+        if (!fact.magicOk)
+            return fail(
+                "module",
+                `${fact.path} is not a WebAssembly module (no \\0asm header)`,
+                "point inner-universe:module.wasm_path at the .wasm that scripts/build-module.sh prints",
+            );
         return pass("module", `prebuilt ${fact.path} (module.build is false)`);
     }
     if (fact.exitCode !== 0) {
-        return fail("module", `scripts/build-module.sh exited ${fact.exitCode}: ${lastLine(fact.stderrTail)}`, "run `bash scripts/build-module.sh` and fix the compiler errors; missing toolchain: `npm run setup`");
+        return fail(
+            "module",
+            `scripts/build-module.sh exited ${fact.exitCode}: ${lastLine(fact.stderrTail)}`,
+            "run `bash scripts/build-module.sh` and fix the compiler errors; missing toolchain: `npm run setup`",
+        );
     }
     try {
         const built = parseBuildOutput(fact.stdout);
         return pass("module", `${built.wasm} (${built.bytes} bytes, sha256 ${built.sha256.slice(0, 12)}…)`);
     } catch (e) {
-        return fail("module", (e as Error).message, "scripts/build-module.sh must end with one JSON line {\"wasm\",\"sha256\",\"bytes\"}");
+        return fail("module", (e as Error).message, 'scripts/build-module.sh must end with one JSON line {"wasm","sha256","bytes"}');
     }
 }
 
@@ -130,21 +134,37 @@ export function checkServer(cfg: StackConfig, fact: ServerFact): CheckResult {
     if (fact.kind === "remote") return pass("server", `not applicable here: the instance installs spacetimedb ${want} at boot (runtime ${cfg.runtime})`);
     if (fact.kind === "image") {
         if (!versionMentioned(fact.image, want)) {
-            return fail("server", `container.image ${fact.image} does not carry version ${want} in its tag`, `use an image tagged for ${want} (e.g. clockworklabs/spacetime:v${want}) or change spacetimedb.version`);
+            return fail(
+                "server",
+                `container.image ${fact.image} does not carry version ${want} in its tag`,
+                `use an image tagged for ${want} (e.g. clockworklabs/spacetime:v${want}) or change spacetimedb.version`,
+            );
         }
         if (!fact.pull && fact.presentLocally === false) {
-            return fail("server", `image ${fact.image} is not present locally and container.pull is false`, "build it: bash scripts/build-test-image.sh (or set container.pull: true)");
+            return fail(
+                "server",
+                `image ${fact.image} is not present locally and container.pull is false`,
+                "build it: bash scripts/build-test-image.sh (or set container.pull: true)",
+            );
         }
         return pass("server", `image ${fact.image}${fact.pull ? " (pulled on up)" : " (present locally)"}`);
     }
     if (!fact.resolved) {
-        return fail("server", `${fact.binary} not found${fact.error ? ` (${fact.error})` : ""}`, `run \`npm run setup\` (builds spacetimedb-standalone ${want}) or set inner-universe:local.server_binary`);
+        return fail(
+            "server",
+            `${fact.binary} not found${fact.error ? ` (${fact.error})` : ""}`,
+            `run \`npm run setup\` (builds spacetimedb-standalone ${want}) or set inner-universe:local.server_binary`,
+        );
     }
     if (fact.error !== undefined || fact.versionOutput === undefined) {
         return fail("server", `${fact.resolved} --version failed: ${fact.error ?? "no output"}`, "reinstall it with `npm run setup`");
     }
     if (!versionMentioned(fact.versionOutput, want)) {
-        return fail("server", `${fact.resolved} reports "${lastLine(fact.versionOutput)}", not ${want}`, `install ${want} (\`npm run setup\`) or set inner-universe:spacetimedb.version to the installed version`);
+        return fail(
+            "server",
+            `${fact.resolved} reports "${lastLine(fact.versionOutput)}", not ${want}`,
+            `install ${want} (\`npm run setup\`) or set inner-universe:spacetimedb.version to the installed version`,
+        );
     }
     return pass("server", `${fact.resolved}: ${lastLine(fact.versionOutput)}`);
 }
@@ -228,7 +248,10 @@ export function checkMonitoring(cfg: StackConfig): CheckResult {
 
 function operational(id: "backups" | "monitoring", cfg: StackConfig, key: "backups" | "alarms", what: string): CheckResult {
     if (cfg.runtime !== "aws") {
-        return pass(id, `not applicable (runtime ${cfg.runtime}: ${cfg.runtime === "local" ? "a developer machine" : "a disposable container"}; ${what} exist for runtime aws only)`);
+        return pass(
+            id,
+            `not applicable (runtime ${cfg.runtime}: ${cfg.runtime === "local" ? "a developer machine" : "a disposable container"}; ${what} exist for runtime aws only)`,
+        );
     }
     const section = (cfg.aws ?? {}) as Record<string, unknown>;
     if (section[key] === undefined || section[key] === null) {

@@ -21,7 +21,11 @@ describe("ephemeralConfig", () => {
     });
 
     it.each([
-        ["an explicit root_dir (it could be a long-lived stack's data)", { spacetimedb: { root_dir: "/srv/stdb", port: 1 } }, (c: any) => expect(c.spacetimedb).toEqual({ port: 41000 })],
+        [
+            "an explicit root_dir (it could be a long-lived stack's data)",
+            { spacetimedb: { root_dir: "/srv/stdb", port: 1 } },
+            (c: any) => expect(c.spacetimedb).toEqual({ port: 41000 }),
+        ],
         ["protect.data true", { protect: { data: true } }, (c: any) => expect(c.protect).toEqual({ data: false, delete_data_on_destroy: true })],
         ["the base's state_dir", { local: { state_dir: ".iu", caddy_binary: "caddy" } }, (c: any) => expect(c.local).toEqual({ state_dir: "/s", caddy_binary: "caddy" })],
         ["the base's environment name", { environment: "dev" }, (c: any) => expect(c.environment).toBeUndefined()],
@@ -70,11 +74,7 @@ describe("protectedResources", () => {
     it("lists the URNs marked protect", () => {
         expect(
             protectedResources({
-                resources: [
-                    { urn: "a", protect: true },
-                    { urn: "b", protect: false },
-                    { urn: "c" },
-                ],
+                resources: [{ urn: "a", protect: true }, { urn: "b", protect: false }, { urn: "c" }],
             }),
         ).toEqual(["a"]);
         expect(protectedResources(undefined)).toEqual([]);
@@ -83,7 +83,9 @@ describe("protectedResources", () => {
 
 describe("namespacedValues", () => {
     it("keeps inner-universe keys only, unwrapped", () => {
-        expect(namespacedValues({ "inner-universe:runtime": { value: "local" }, "aws:region": { value: "x" }, "inner-universe:deployer_token": { value: "t", secret: true } })).toEqual({
+        expect(
+            namespacedValues({ "inner-universe:runtime": { value: "local" }, "aws:region": { value: "x" }, "inner-universe:deployer_token": { value: "t", secret: true } }),
+        ).toEqual({
             runtime: "local",
             deployer_token: "t",
         });

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { backendFiles, findLeaks, formatLeaks, portListening, readPid, realProbes, type LeakProbes, type LeakTarget } from "../../scripts/lib/ephemeral-leaks";
+import { backendFiles, findLeaks, formatLeaks, type LeakProbes, type LeakTarget, portListening, readPid, realProbes } from "../../scripts/lib/ephemeral-leaks";
 
 const TARGET: LeakTarget = {
     stack: "eph-a-1-aaaa",
@@ -39,7 +39,12 @@ describe("findLeaks", () => {
 
     it.each<[string, Partial<LeakProbes>, string, RegExp]>([
         ["a recorded server pid still alive", { cmdline: (pid) => (pid === 11 ? "spacetimedb-standalone start" : undefined) }, "process", /spacetimedb pid 11/],
-        ["a process using the state dir without a pid file", { processesMentioning: () => [{ pid: 99, cmdline: "caddy run --config /tmp/s/eph-a-1-aaaa/caddy/Caddyfile" }] }, "process", /pid 99/],
+        [
+            "a process using the state dir without a pid file",
+            { processesMentioning: () => [{ pid: 99, cmdline: "caddy run --config /tmp/s/eph-a-1-aaaa/caddy/Caddyfile" }] },
+            "process",
+            /pid 99/,
+        ],
         ["a listener on a stack port", { listening: async (p) => p === 4101 }, "port", /4101/],
         ["the state dir", { exists: (f) => f === TARGET.stackDir }, "state-dir", /eph-a-1-aaaa still exists/],
         ["the stack file", { exists: (f) => f === TARGET.stackFile }, "stack-file", /Pulumi\.eph-a-1-aaaa\.yaml/],
@@ -60,7 +65,10 @@ describe("findLeaks", () => {
     it("one process is reported once even when both probes see it", async () => {
         const { leaks } = await findLeaks(
             TARGET,
-            probes({ cmdline: (pid) => (pid === 11 ? "spacetimedb-standalone --data-dir /tmp/s/eph-a-1-aaaa/stdb" : undefined), processesMentioning: () => [{ pid: 11, cmdline: "spacetimedb-standalone --data-dir /tmp/s/eph-a-1-aaaa/stdb" }] }),
+            probes({
+                cmdline: (pid) => (pid === 11 ? "spacetimedb-standalone --data-dir /tmp/s/eph-a-1-aaaa/stdb" : undefined),
+                processesMentioning: () => [{ pid: 11, cmdline: "spacetimedb-standalone --data-dir /tmp/s/eph-a-1-aaaa/stdb" }],
+            }),
         );
         expect(leaks).toHaveLength(1);
     });
@@ -79,7 +87,9 @@ describe("real probes", () => {
         dirs.push(d);
         return d;
     };
-    afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    afterEach(() => {
+        for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    });
 
     it("portListening sees a real listener and its absence", async () => {
         const server = net.createServer();

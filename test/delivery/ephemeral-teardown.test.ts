@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runEphemeral, type RunOptions } from "../../scripts/lib/ephemeral-run";
+import { type RunOptions, runEphemeral } from "../../scripts/lib/ephemeral-run";
 import { FakeWorld, type Misbehaviour } from "./support/fakeWorld";
 
 const BASE = { runtime: "local", spacetimedb: { port: 3000 }, tls: { port: 8443 } };
@@ -42,11 +42,14 @@ describe("ephemeral runner: teardown always follows", () => {
     });
 
     it("a failing smoke test still destroys and removes, and the report names the phase", async () => {
-        const { world, report } = await run({}, {
-            smoke: async () => {
-                throw new Error("deliberate smoke failure");
+        const { world, report } = await run(
+            {},
+            {
+                smoke: async () => {
+                    throw new Error("deliberate smoke failure");
+                },
             },
-        });
+        );
         expect(report).toMatchObject({ ok: false, phase: "smoke", error: "deliberate smoke failure" });
         expect(world.steps()).toEqual(["open", "up", "destroy", "remove", "purge-backend"]);
         expect(report.teardown.leaks.leaks).toEqual([]);
@@ -113,9 +116,7 @@ describe("ephemeral runner: teardown always follows", () => {
     it("processes a destroy left running are found, reported and stopped", async () => {
         const { world, report } = await run({ destroyLeavesProcess: true });
         expect(report.ok).toBe(false);
-        expect(report.teardown.leaks.leaks).toEqual([
-            expect.objectContaining({ kind: "process", detail: expect.stringContaining("spacetimedb pid 100") }),
-        ]);
+        expect(report.teardown.leaks.leaks).toEqual([expect.objectContaining({ kind: "process", detail: expect.stringContaining("spacetimedb pid 100") })]);
         expect(world.journal).toContain("kill 100");
         expect(report.teardown.remaining.leaks).toEqual([]);
         expect(report.teardown.steps).toEqual(["destroy", "remove", "purge-backend", "leak-check", "cleanup", "leak-check"]);

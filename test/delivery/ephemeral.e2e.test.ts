@@ -3,14 +3,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAtlas } from "../../readers/ts/atlas-reader";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT, pulumiCommand, toolEnv } from "../../scripts/lib/engine";
 import { listStacks, readStackFile, realDeps } from "../../scripts/lib/ephemeral-engine";
 import { backendFiles, portListening, readPid } from "../../scripts/lib/ephemeral-leaks";
 import { labelPrefix } from "../../scripts/lib/ephemeral-naming";
-import { runEphemeral, type DownReport, type RunReport } from "../../scripts/lib/ephemeral-run";
+import { type DownReport, type RunReport, runEphemeral } from "../../scripts/lib/ephemeral-run";
 import { defaultSmoke } from "../../scripts/lib/ephemeral-smoke";
 
 /**
@@ -89,7 +89,10 @@ describe("ephemeral runner with the real engine", () => {
                     seen = { stack: ctx.stack, stackDir: ctx.stackDir, pids: runningPids(ctx.stackDir), ports: [Number(listen[1]), Number(new URL(atlas.http.url).port)] };
                     const env = { ...process.env, ...ctx.env };
                     stackOutput = execFileSync("pulumi", ["stack", "output", "--json", "--stack", ctx.stack], { cwd: ctx.workDir, env, encoding: "utf8" });
-                    const py = spawnSync("python3", ["-m", "inner_universe_atlas", "--stack", ctx.stack, "--cwd", ctx.workDir], { env: { ...env, PYTHONPATH: PY_SRC }, encoding: "utf8" });
+                    const py = spawnSync("python3", ["-m", "inner_universe_atlas", "--stack", ctx.stack, "--cwd", ctx.workDir], {
+                        env: { ...env, PYTHONPATH: PY_SRC },
+                        encoding: "utf8",
+                    });
                     pyFromStack = { status: py.status, stdout: py.stdout, stderr: py.stderr };
                     throw new Error("deliberate smoke failure");
                 },
@@ -116,10 +119,14 @@ describe("ephemeral runner with the real engine", () => {
 
     it("SIGTERM during `up` cancels the update, tears down, leaves nothing and exits 143", { timeout: 15 * 60_000 }, async () => {
         const reportFile = path.join(backendDir, "sigterm-report.json");
-        const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "ephemeral.ts"), "run", "--label", "sigterm", "--backend", backendUrl, "--report", reportFile], {
-            cwd: PROJECT_ROOT,
-            stdio: ["ignore", "ignore", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "ephemeral.ts"), "run", "--label", "sigterm", "--backend", backendUrl, "--report", reportFile],
+            {
+                cwd: PROJECT_ROOT,
+                stdio: ["ignore", "ignore", "pipe"],
+            },
+        );
         let stderr = "";
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -174,12 +181,14 @@ describe("ephemeral down (a pull request's leftovers on close)", () => {
     function down(args: string[]): Promise<{ code: number | null; stderr: string; reports: DownReport[] }> {
         const reportFile = path.join(backendDir, `down-${Date.now()}.json`);
         return new Promise((resolve) => {
-            const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "ephemeral.ts"), "down", ...args, "--backend", backendUrl, "--report", reportFile], { cwd: PROJECT_ROOT });
+            const child = spawn(
+                process.execPath,
+                ["--import", "tsx", path.join(PROJECT_ROOT, "scripts", "ephemeral.ts"), "down", ...args, "--backend", backendUrl, "--report", reportFile],
+                { cwd: PROJECT_ROOT },
+            );
             let stderr = "";
             child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-            child.on("close", (code) =>
-                resolve({ code, stderr, reports: fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, "utf8")) as DownReport[]) : [] }),
-            );
+            child.on("close", (code) => resolve({ code, stderr, reports: fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, "utf8")) as DownReport[]) : [] }));
         });
     }
 
@@ -214,7 +223,9 @@ describe("ephemeral down (a pull request's leftovers on close)", () => {
 
         const byState = await down(["--stack", guarded]);
         expect(byState.code).toBe(1);
-        expect(byState.reports[0]!.error).toMatch(/refusing to touch stack eph-pr-8-a-dddd: it holds protected resources: urn:pulumi:eph-pr-8-a-dddd::inner-universe::test:index:Data::data/);
+        expect(byState.reports[0]!.error).toMatch(
+            /refusing to touch stack eph-pr-8-a-dddd: it holds protected resources: urn:pulumi:eph-pr-8-a-dddd::inner-universe::test:index:Data::data/,
+        );
         expect(byState.reports[0]!.teardown!.steps).not.toContain("destroy");
         expect(await stacks()).toEqual(expect.arrayContaining(["dev", guarded]));
     });

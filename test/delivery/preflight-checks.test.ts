@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig, type StackConfig } from "../../infra/config";
 import {
     blocked,
+    type CheckResult,
     checkAuth,
     checkBackups,
     checkConfig,
@@ -16,7 +17,6 @@ import {
     render,
     splitStackSettingsConfig,
     versionMentioned,
-    type CheckResult,
 } from "../../scripts/lib/preflight-checks";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
@@ -71,7 +71,12 @@ describe("module", () => {
     const line = JSON.stringify({ wasm: "/a/m.wasm", sha256: SHA, bytes: 10 });
     it.each<[string, Parameters<typeof checkModule>[0], "pass" | "fail", RegExp]>([
         ["a build ending in the artifact line", { kind: "built", exitCode: 0, stdout: `noise\n${line}\n`, stderrTail: "" }, "pass", /m\.wasm \(10 bytes, sha256 bbbbbbbbbbbb…\)/],
-        ["a compiler error", { kind: "built", exitCode: 101, stdout: "", stderrTail: "error[E0425]: cannot find value `x`\nerror: could not compile" }, "fail", /exited 101: error: could not compile/],
+        [
+            "a compiler error",
+            { kind: "built", exitCode: 101, stdout: "", stderrTail: "error[E0425]: cannot find value `x`\nerror: could not compile" },
+            "fail",
+            /exited 101: error: could not compile/,
+        ],
         ["a build without the artifact line", { kind: "built", exitCode: 0, stdout: "done\n", stderrTail: "" }, "fail", /printed no artifact line|Unexpected token|not valid JSON/],
         ["a prebuilt wasm", { kind: "prebuilt", path: "/a/m.wasm", exists: true, magicOk: true }, "pass", /prebuilt/],
         ["a missing prebuilt wasm", { kind: "prebuilt", path: "/a/m.wasm", exists: false, magicOk: false }, "fail", /does not exist/],
@@ -102,8 +107,18 @@ describe("server binary", () => {
 
     const cfg = local();
     it.each<[string, Parameters<typeof checkServer>[1], "pass" | "fail", RegExp]>([
-        ["the pinned version", { kind: "binary", binary: "spacetimedb-standalone", resolved: "/b/s", versionOutput: "spacetimedb tool version 1.2.0;" }, "pass", /\/b\/s: spacetimedb tool version 1\.2\.0/],
-        ["another version", { kind: "binary", binary: "spacetimedb-standalone", resolved: "/b/s", versionOutput: "spacetimedb tool version 1.3.0;" }, "fail", /reports "spacetimedb tool version 1\.3\.0;", not 1\.2\.0/],
+        [
+            "the pinned version",
+            { kind: "binary", binary: "spacetimedb-standalone", resolved: "/b/s", versionOutput: "spacetimedb tool version 1.2.0;" },
+            "pass",
+            /\/b\/s: spacetimedb tool version 1\.2\.0/,
+        ],
+        [
+            "another version",
+            { kind: "binary", binary: "spacetimedb-standalone", resolved: "/b/s", versionOutput: "spacetimedb tool version 1.3.0;" },
+            "fail",
+            /reports "spacetimedb tool version 1\.3\.0;", not 1\.2\.0/,
+        ],
         ["no binary", { kind: "binary", binary: "/opt/none/spacetimedb-standalone" }, "fail", /\/opt\/none\/spacetimedb-standalone not found/],
         ["a binary that fails", { kind: "binary", binary: "s", resolved: "/b/s", error: "exec format error" }, "fail", /--version failed: exec format error/],
     ])("local: %s", (_what, fact, status, detail) => {
@@ -131,7 +146,11 @@ describe("data directory", () => {
     it.each<[Parameters<typeof checkDataDir>[0], "pass" | "fail", RegExp]>([
         [{ kind: "local", dir: "/d/stdb", probed: "/d/stdb", writable: true }, "pass", /\/d\/stdb is writable/],
         [{ kind: "local", dir: "/d/stdb", probed: "/d", writable: true }, "pass", /can be created \(under \/d\)/],
-        [{ kind: "local", dir: "/f/stdb", probed: "/f", writable: false, error: "/f is not a directory" }, "fail", /cannot be created or written \(tried \/f: \/f is not a directory\)/],
+        [
+            { kind: "local", dir: "/f/stdb", probed: "/f", writable: false, error: "/f is not a directory" },
+            "fail",
+            /cannot be created or written \(tried \/f: \/f is not a directory\)/,
+        ],
         [{ kind: "local", dir: "/ro/stdb", probed: "/ro/stdb", writable: false, error: "EROFS" }, "fail", /EROFS/],
         [{ kind: "elsewhere", where: "docker volume v" }, "pass", /not applicable here: docker volume v/],
     ])("%j", (fact, status, detail) => {

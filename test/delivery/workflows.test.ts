@@ -68,7 +68,9 @@ function actionlint(): string {
     ].filter((c): c is string => Boolean(c));
     const found = candidates.find((c) => fs.existsSync(c));
     if (!found) {
-        throw new Error(`actionlint not found (looked in IU_TOOLS_BIN, PATH and the tool manifest); install it with \`bash scripts/setup-tools.sh\` (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`);
+        throw new Error(
+            `actionlint not found (looked in IU_TOOLS_BIN, PATH and the tool manifest); install it with \`bash scripts/setup-tools.sh\` (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`,
+        );
     }
     return found;
 }

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { changed, lastChanges, pulumi, pulumiOk, previewChanges, stackOutputs } from "../../scripts/lib/cli";
 import { cloneCheckout, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
+import { changed, lastChanges, previewChanges, pulumi, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
 import { alive, freePort, listening } from "../../scripts/lib/workspace";
 import { sqlRows } from "./support/http";
 

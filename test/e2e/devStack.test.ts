@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
-import { changed, lastChanges, pulumi, pulumiOk, previewChanges, run, stackOutputs } from "../../scripts/lib/cli";
+import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
 import { gitDirty, isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
+import { changed, lastChanges, previewChanges, pulumi, pulumiOk, run, stackOutputs } from "../../scripts/lib/cli";
 import { alive, freePort, listening } from "../../scripts/lib/workspace";
 import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
 import { runSdkClient } from "./support/sdk";
@@ -46,10 +46,7 @@ pub fn e2e_probe_put(ctx: &spacetimedb::ReducerContext, id: u64, note: String) -
 }
 `;
 // SpacetimeDB 1.x cannot migrate a table that gains a column: the publish must be refused.
-const PROBE_BREAKING = PROBE_V1.replace("pub note: String,", "pub note: String,\n    pub extra: u32,").replace(
-    "E2eProbe { id, note }",
-    "E2eProbe { id, note, extra: 0 }",
-);
+const PROBE_BREAKING = PROBE_V1.replace("pub note: String,", "pub note: String,\n    pub extra: u32,").replace("E2eProbe { id, note }", "E2eProbe { id, note, extra: 0 }");
 
 let originalLib: string;
 const libRs = () => path.join(checkout, "module", "src", "lib.rs");
@@ -236,7 +233,10 @@ describe("dev stack on the real engine", () => {
     it("a module that changes a column: preview and up fail under delete_data=never with the plan, before publishing; on_conflict says the data goes", async () => {
         const servingSha = atlas.module.sha256;
         setProbe(PROBE_BREAKING);
-        for (const args of [["preview", "-s", STACK, "--diff", ...pack()], ["up", "-s", STACK, "--yes", ...pack()]]) {
+        for (const args of [
+            ["preview", "-s", STACK, "--diff", ...pack()],
+            ["up", "-s", STACK, "--yes", ...pack()],
+        ]) {
             const failed = await pulumi(args, { cwd: checkout, env, echo });
             expect(failed.code).not.toBe(0);
             const text = failed.stdout + failed.stderr;
@@ -284,9 +284,16 @@ describe("dev stack on the real engine", () => {
         // Another module from this checkout's artifacts (the first build, without e2e_probe), as
         // someone with the deployer token would publish it.
         const artifacts = path.join(stateDir, "artifacts");
-        const other = fs.readdirSync(artifacts).map((f) => path.join(artifacts, f)).find((f) => f.endsWith(".wasm") && sha256Of(f) === firstSha)!;
+        const other = fs
+            .readdirSync(artifacts)
+            .map((f) => path.join(artifacts, f))
+            .find((f) => f.endsWith(".wasm") && sha256Of(f) === firstSha)!;
         expect(other).toBeDefined();
-        const put = await fetch(`${serverUrl}/v1/database/inner-universe?clear=true`, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: fs.readFileSync(other) });
+        const put = await fetch(`${serverUrl}/v1/database/inner-universe?clear=true`, {
+            method: "PUT",
+            headers: { authorization: `Bearer ${token}` },
+            body: fs.readFileSync(other),
+        });
         expect(put.status).toBe(200);
         const preview = previewChanges((await cli(["preview", "-s", STACK, "--refresh", "--json", ...pack()])).stdout);
         expect(preview.update ?? 0).toBeGreaterThanOrEqual(1);

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { changed, lastChanges, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
 import { makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
+import { changed, lastChanges, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
 import { freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
 import { mintIdentity, request, sqlRows } from "./support/http";
 
@@ -40,7 +40,17 @@ beforeAll(async () => {
     serverUrl = `http://127.0.0.1:${port}`;
     server = spawn(
         serverBinary(),
-        ["start", "--data-dir", path.join(root, "data"), "--jwt-pub-key-path", path.join(root, "config", "id_ecdsa.pub"), "--jwt-priv-key-path", path.join(root, "config", "id_ecdsa"), "--listen-addr", `127.0.0.1:${port}`],
+        [
+            "start",
+            "--data-dir",
+            path.join(root, "data"),
+            "--jwt-pub-key-path",
+            path.join(root, "config", "id_ecdsa.pub"),
+            "--jwt-priv-key-path",
+            path.join(root, "config", "id_ecdsa"),
+            "--listen-addr",
+            `127.0.0.1:${port}`,
+        ],
         { stdio: ["ignore", "ignore", fs.openSync(path.join(tmp, "server.log"), "a")] },
     );
     for (let i = 0; ; i++) {
@@ -74,7 +84,13 @@ describe("runtime: remote, against a server started outside the stack", () => {
         await cli(["up", "-s", STACK, "--yes", ...pack()]);
         const outputs = await stackOutputs(STACK, { cwd: checkout, env });
         const atlas = atlasOutputSchema.parse(outputs.atlas);
-        expect(atlas).toMatchObject({ runtime: "remote", http: { url: serverUrl }, ws: { url: serverUrl.replace(/^http/, "ws") }, tls: { enabled: false }, deployer: { identity: deployer.identity } });
+        expect(atlas).toMatchObject({
+            runtime: "remote",
+            http: { url: serverUrl },
+            ws: { url: serverUrl.replace(/^http/, "ws") },
+            tls: { enabled: false },
+            deployer: { identity: deployer.identity },
+        });
         const exported = JSON.parse((await cli(["stack", "export", "-s", STACK])).stdout) as { deployment: { resources: { type: string }[] } };
         const types = exported.deployment.resources.map((r) => r.type);
         // Only the deploy steps: no process, container, proxy or identity mint of ours.

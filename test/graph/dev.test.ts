@@ -2,10 +2,10 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
-import { byName, DATABASE_TYPE, IDENTITY_TYPE, installHarness, output, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE, type CapturedResource } from "../support/harness";
+import { runPoliciesOver } from "../../policy/policies";
 import { buildRequests, DB_IDENTITY, DEPLOYER, FAKE_TOKEN, fakeModuleBuilder, localSteps, PUBLISH_REVISION, WASM_SHA } from "../support/fakeSteps";
+import { byName, type CapturedResource, DATABASE_TYPE, IDENTITY_TYPE, installHarness, output, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE } from "../support/harness";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -42,15 +42,17 @@ describe("dev stack resource graph", () => {
     });
 
     it("is exactly build → server → TLS proxy → identity → publish (+settings) → readiness", () => {
-        const names = resources.filter((r) => r.type === SHELL_TYPE).map((r) => r.name).sort();
-        expect(names).toEqual([
-            "inner-universe-server-process",
-            "inner-universe-server-state",
-            "inner-universe-tls-process",
-            "inner-universe-tls-state",
-        ]);
+        const names = resources
+            .filter((r) => r.type === SHELL_TYPE)
+            .map((r) => r.name)
+            .sort();
+        expect(names).toEqual(["inner-universe-server-process", "inner-universe-server-state", "inner-universe-tls-process", "inner-universe-tls-state"]);
         const spacetime = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/spacetimedb:")).map((r) => [r.name, r.type]);
-        expect(spacetime.sort()).toEqual(Object.values(STEPS).map((s) => [...s]).sort());
+        expect(spacetime.sort()).toEqual(
+            Object.values(STEPS)
+                .map((s) => [...s])
+                .sort(),
+        );
         expect(resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("aws:"))).toBe(false);
     });
 

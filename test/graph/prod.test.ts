@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
 import type { StackOutputs } from "../../infra/program";
 import { runPoliciesOver } from "../../policy/policies";
-import { installAwsMocks, output, type AwsCaptured } from "../aws/support/awsMocks";
+import { type AwsCaptured, installAwsMocks, output } from "../aws/support/awsMocks";
 import { prodConfig } from "../aws/support/stack";
 import { DB_IDENTITY, FAKE_TOKEN, fakeModuleBuilder, WASM_SHA } from "../support/fakeSteps";
 

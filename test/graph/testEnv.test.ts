@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { runPoliciesOver } from "../../policy/policies";
 import type { StackOutputs } from "../../infra/program";
-import { byName, DATABASE_TYPE, installHarness, output, type CapturedResource } from "../support/harness";
+import { runPoliciesOver } from "../../policy/policies";
 import { fakeModuleBuilder, localSteps, WASM_SHA } from "../support/fakeSteps";
+import { byName, type CapturedResource, DATABASE_TYPE, installHarness, output } from "../support/harness";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
 
@@ -75,7 +75,13 @@ describe("test stack (docker runtime) resource graph", () => {
 
     it("reports plain http/ws URLs to Atlas when TLS is off (loopback only)", async () => {
         const atlas = atlasOutputSchema.parse(await output(outputs.atlas));
-        expect(atlas).toMatchObject({ runtime: "docker", http: { url: "http://127.0.0.1:3100" }, ws: { url: "ws://127.0.0.1:3100" }, tls: { enabled: false }, module: { sha256: WASM_SHA } });
+        expect(atlas).toMatchObject({
+            runtime: "docker",
+            http: { url: "http://127.0.0.1:3100" },
+            ws: { url: "ws://127.0.0.1:3100" },
+            tls: { enabled: false },
+            module: { sha256: WASM_SHA },
+        });
         expect(atlas.tls.caCertPath).toBeUndefined();
     });
 });

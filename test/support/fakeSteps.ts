@@ -1,5 +1,5 @@
 import type { BuildRequest, ModuleBuilder } from "../../infra/components/moduleBuild";
-import { DATABASE_TYPE, IDENTITY_TYPE, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE, type MockBehaviour } from "./harness";
+import { DATABASE_TYPE, IDENTITY_TYPE, type MockBehaviour, READINESS_TYPE, SETTINGS_TYPE, SHELL_TYPE } from "./harness";
 
 export const WASM_SHA = "a".repeat(64);
 export const DB_IDENTITY = "c".repeat(64);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderCaddyfile, type CaddyfileOptions } from "../../infra/render/caddyfile";
+import { type CaddyfileOptions, renderCaddyfile } from "../../infra/render/caddyfile";
 
 const dev: CaddyfileOptions = {
     site: "https://127.0.0.1:8443, https://localhost:8443",

@@ -67,7 +67,12 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
     ["auth flag as string", { server: { auth_required: "yes" } }, "inner-universe:server.auth_required", "expected true or false"],
     ["feature flag as number", { feature_flags: { enable_audit_log: 1 } }, "inner-universe:feature_flags.enable_audit_log", "true or false"],
     ["unknown delete-data policy", { spacetimedb: { publish: { delete_data: "sometimes" } } }, "inner-universe:spacetimedb.publish.delete_data", "never | on_conflict | always"],
-    ["destructive publish on protected data", { protect: { data: true }, spacetimedb: { publish: { delete_data: "always" } } }, "inner-universe:spacetimedb.publish.delete_data", 'must be "never"'],
+    [
+        "destructive publish on protected data",
+        { protect: { data: true }, spacetimedb: { publish: { delete_data: "always" } } },
+        "inner-universe:spacetimedb.publish.delete_data",
+        'must be "never"',
+    ],
     ["protected data deleted on destroy", { protect: { data: true, delete_data_on_destroy: true } }, "inner-universe:protect.delete_data_on_destroy", "cannot be true"],
     ["protected data in memory", { protect: { data: true }, spacetimedb: { in_memory: true } }, "inner-universe:spacetimedb.in_memory", "cannot live in memory"],
     ["acme without domain", { tls: { mode: "acme", email: "ops@example.com" } }, "inner-universe:tls.domain", "required when tls.mode is acme"],

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { identityOfToken } from "../../infra/lib/token";
 import { parseBuildOutput } from "../../infra/components/moduleBuild";
 import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { hashTree } from "../../infra/lib/sourceHash";
+import { identityOfToken } from "../../infra/lib/token";
 import { README, withReference } from "../../scripts/gen-config-docs";
 
 const jwt = (claims: object) => `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
@@ -22,9 +22,16 @@ describe("source hash (module rebuild trigger)", () => {
         ["editing a source file", (d: string) => fs.appendFileSync(path.join(d, "src", "lib.rs"), "//\n"), true],
         ["adding a file", (d: string) => fs.writeFileSync(path.join(d, "src", "b.rs"), ""), true],
         ["renaming a file", (d: string) => fs.renameSync(path.join(d, "src", "lib.rs"), path.join(d, "src", "main.rs")), true],
-        ["writing build output under target/", (d: string) => (fs.mkdirSync(path.join(d, "target")), fs.writeFileSync(path.join(d, "target", "x.wasm"), "x")), false],
+        [
+            "writing build output under target/",
+            (d: string) => {
+                fs.mkdirSync(path.join(d, "target"));
+                fs.writeFileSync(path.join(d, "target", "x.wasm"), "x");
+            },
+            false,
+        ],
         ["touching a file without changing it", (d: string) => fs.utimesSync(path.join(d, "Cargo.toml"), new Date(), new Date(2000, 1, 1)), false],
-    ])("%s changes the hash: %s", (_l, change, changes) => {
+    ] as const)("$0 — changes the hash: $2", (_l, change, changes) => {
         const dir = tree();
         const before = hashTree(dir);
         change(dir);

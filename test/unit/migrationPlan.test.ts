@@ -14,7 +14,13 @@ const wasm = (name: string): Uint8Array => new Uint8Array(zlib.gunzipSync(fs.rea
 const u64: AlgebraicType = { kind: "u64" };
 const str: AlgebraicType = { kind: "string" };
 const identity: AlgebraicType = { kind: "product", elements: [{ name: "__identity__", type: { kind: "u256" } }] };
-const optionOf = (t: AlgebraicType): AlgebraicType => ({ kind: "sum", variants: [{ name: "some", type: t }, { name: "none", type: { kind: "product", elements: [] } }] });
+const optionOf = (t: AlgebraicType): AlgebraicType => ({
+    kind: "sum",
+    variants: [
+        { name: "some", type: t },
+        { name: "none", type: { kind: "product", elements: [] } },
+    ],
+});
 
 function baseRaw(): RawModuleDefV9 {
     const item: RawTableDefV9 = {
@@ -62,9 +68,21 @@ function baseRaw(): RawModuleDefV9 {
                     { name: "owner", type: { kind: "ref", ref: 2 } },
                 ],
             },
-            { kind: "product", elements: [{ name: "who", type: identity }, { name: "since", type: u64 }] },
+            {
+                kind: "product",
+                elements: [
+                    { name: "who", type: identity },
+                    { name: "since", type: u64 },
+                ],
+            },
             identity,
-            { kind: "product", elements: [{ name: "id", type: u64 }, { name: "at", type: u64 }] },
+            {
+                kind: "product",
+                elements: [
+                    { name: "id", type: u64 },
+                    { name: "at", type: u64 },
+                ],
+            },
         ],
         tables: [item, owner, tick],
         reducers: [
@@ -95,7 +113,16 @@ const cases: [label: string, edit: (raw: RawModuleDefV9) => void, steps: Expect[
         "adding a table (its indexes, constraints and sequences come with it)",
         (r) => {
             r.typespace.push({ kind: "product", elements: [{ name: "id", type: u64 }] });
-            r.tables.push({ name: "probe", productTypeRef: 4, primaryKey: [0], indexes: [{ accessorName: "id", algorithm: "btree", columns: [0] }], constraints: [{ unique: [0] }], sequences: [{ column: 0, increment: "1" }], tableType: "user", tableAccess: "public" });
+            r.tables.push({
+                name: "probe",
+                productTypeRef: 4,
+                primaryKey: [0],
+                indexes: [{ accessorName: "id", algorithm: "btree", columns: [0] }],
+                constraints: [{ unique: [0] }],
+                sequences: [{ column: 0, increment: "1" }],
+                tableType: "user",
+                tableAccess: "public",
+            });
         },
         [["table-added", "table probe", true]],
         true,
@@ -107,24 +134,12 @@ const cases: [label: string, edit: (raw: RawModuleDefV9) => void, steps: Expect[
     ["adding a column at the end", (r) => void rowType(r, 1).elements.push({ name: "extra", type: u64 }), [["column-added", "column owner.extra", false]], false],
     ["removing the last column", (r) => void rowType(r, 1).elements.pop(), [["column-removed", "column owner.since", false]], false],
     ["changing a column's type", (r) => void (rowType(r, 1).elements[1]!.type = { kind: "u32" }), [["column-type-changed", "column owner.since", false]], false],
-    [
-        "changing a column from Option<String> to String",
-        (r) => void (rowType(r, 0).elements[2]!.type = str),
-        [["column-type-changed", "column item.note", false]],
-        false,
-    ],
-    [
-        "inlining a ref'd column type (same type after resolving refs)",
-        (r) => void (rowType(r, 0).elements[3]!.type = identity),
-        [],
-        true,
-    ],
+    ["changing a column from Option<String> to String", (r) => void (rowType(r, 0).elements[2]!.type = str), [["column-type-changed", "column item.note", false]], false],
+    ["inlining a ref'd column type (same type after resolving refs)", (r) => void (rowType(r, 0).elements[3]!.type = identity), [], true],
     [
         "changing the type behind a ref",
         (r) => void (r.typespace[2] = { kind: "product", elements: [{ name: "__identity__", type: { kind: "u128" } }] }),
-        [
-            ["column-type-changed", "column item.owner", false],
-        ],
+        [["column-type-changed", "column item.owner", false]],
         false,
     ],
     [
@@ -157,7 +172,12 @@ const cases: [label: string, edit: (raw: RawModuleDefV9) => void, steps: Expect[
         ],
         false,
     ],
-    ["adding an index", (r) => void table(r, "item").indexes.push({ accessorName: "note", algorithm: "btree", columns: [2] }), [["index-added", "index item_note_idx_btree", true]], true],
+    [
+        "adding an index",
+        (r) => void table(r, "item").indexes.push({ accessorName: "note", algorithm: "btree", columns: [2] }),
+        [["index-added", "index item_note_idx_btree", true]],
+        true,
+    ],
     ["removing an index", (r) => void table(r, "item").indexes.splice(1, 1), [["index-removed", "index item_kind_idx_btree", true]], true],
     [
         "changing an index's columns under the same name",
@@ -166,13 +186,23 @@ const cases: [label: string, edit: (raw: RawModuleDefV9) => void, steps: Expect[
         true,
     ],
     ["renaming an index's accessor", (r) => void (table(r, "item").indexes[1]!.accessorName = "by_kind"), [["index-accessor-changed", "index item_kind_idx_btree", false]], false],
-    ["adding a unique constraint to an existing table", (r) => void table(r, "item").constraints.push({ unique: [1] }), [["constraint-added", "constraint item_kind_key", false]], false],
+    [
+        "adding a unique constraint to an existing table",
+        (r) => void table(r, "item").constraints.push({ unique: [1] }),
+        [["constraint-added", "constraint item_kind_key", false]],
+        false,
+    ],
     ["removing a unique constraint", (r) => void table(r, "owner").constraints.splice(0, 1), [["constraint-removed", "constraint owner_who_key", true]], true],
     ["adding a sequence", (r) => void table(r, "owner").sequences.push({ column: 1, increment: "1" }), [["sequence-added", "sequence owner_since_seq", true]], true],
     ["removing a sequence", (r) => void (table(r, "item").sequences = []), [["sequence-removed", "sequence item_id_seq", true]], true],
     ["changing a sequence's start", (r) => void (table(r, "item").sequences[0]!.start = "1000"), [["sequence-changed", "sequence item_id_seq", true]], true],
     ["removing a schedule", (r) => void delete table(r, "tick").schedule, [["schedule-removed", "table tick", false]], false],
-    ["adding a schedule to an existing table", (r) => void (table(r, "owner").schedule = { reducerName: "on_tick", scheduledAtColumn: 1 }), [["schedule-added", "table owner", false]], false],
+    [
+        "adding a schedule to an existing table",
+        (r) => void (table(r, "owner").schedule = { reducerName: "on_tick", scheduledAtColumn: 1 }),
+        [["schedule-added", "table owner", false]],
+        false,
+    ],
     ["pointing a schedule at another reducer", (r) => void (table(r, "tick").schedule!.reducerName = "add_item"), [["schedule-changed", "table tick", false]], false],
     ["adding a reducer", (r) => void r.reducers.push({ name: "remove_item", params: [{ name: "id", type: u64 }] }), [["reducer-added", "reducer remove_item", true]], true],
     ["removing a reducer", (r) => void r.reducers.splice(1, 1), [["reducer-removed", "reducer add_item", true]], true],
@@ -216,16 +246,30 @@ describe("planMigration: SpacetimeDB 1.2 automatic-migration rules (crates/schem
     });
 
     it("describes the change in the step", () => {
-        const plan = planMigration(base(), variant((r) => void (rowType(r, 1).elements[1]!.type = optionOf(u64))));
+        const plan = planMigration(
+            base(),
+            variant((r) => void (rowType(r, 1).elements[1]!.type = optionOf(u64))),
+        );
         expect(plan.steps[0]!.detail).toBe("type u64 → Option<u64>");
-        const pk = planMigration(base(), variant((r) => void (table(r, "item").primaryKey = [])));
+        const pk = planMigration(
+            base(),
+            variant((r) => void (table(r, "item").primaryKey = [])),
+        );
         expect(pk.steps[0]).toMatchObject({ kind: "primary-key-changed", detail: "primary key id → (none)", accepted: false });
     });
 });
 
 describe("formatPlan and publishDecision", () => {
-    const accepted = (): MigrationPlan => planMigration(base(), variant((r) => void (table(r, "item").tableAccess = "private")));
-    const refused = (): MigrationPlan => planMigration(base(), variant((r) => void rowType(r, 1).elements.push({ name: "extra", type: u64 })));
+    const accepted = (): MigrationPlan =>
+        planMigration(
+            base(),
+            variant((r) => void (table(r, "item").tableAccess = "private")),
+        );
+    const refused = (): MigrationPlan =>
+        planMigration(
+            base(),
+            variant((r) => void rowType(r, 1).elements.push({ name: "extra", type: u64 })),
+        );
     const fresh = (): MigrationPlan => planMigration(undefined, base());
 
     it.each([

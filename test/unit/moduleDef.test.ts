@@ -13,7 +13,7 @@ import {
     renderType,
     resolveRefs,
 } from "../../infra/spacetimedb/moduleDef.ts";
-import { parseServerSchema, parseServerSchemaText, schemaPath, ServerSchemaError } from "../../infra/spacetimedb/serverSchema.ts";
+import { parseServerSchema, parseServerSchemaText, ServerSchemaError, schemaPath } from "../../infra/spacetimedb/serverSchema.ts";
 
 const root = path.resolve(__dirname, "../..");
 const fixtures = path.join(root, "test/fixtures/spacetimedb");
@@ -200,18 +200,45 @@ function tinyModuleDef(): Uint8Array {
         w.arr([0], (w, c) => w.u16(c)); // primary_key
         w.arr([0, 1], (w, i) => {
             w.none(); // name
-            if (i === 0) w.some((w) => w.str("id")).u8(0).arr([0], (w, c) => w.u16(c));
+            if (i === 0)
+                w.some((w) => w.str("id"))
+                    .u8(0)
+                    .arr([0], (w, c) => w.u16(c));
             else w.none().u8(2).u16(2); // direct on kind
         });
-        w.arr([0], (w) => w.none().u8(0).arr([0], (w, c) => w.u16(c))); // unique(id)
-        w.arr([0], (w) => w.none().u16(0).some((w) => w.i128(-5n)).none().some((w) => w.i128(2n ** 100n)).i128(1n));
+        w.arr([0], (w) =>
+            w
+                .none()
+                .u8(0)
+                .arr([0], (w, c) => w.u16(c)),
+        ); // unique(id)
+        w.arr([0], (w) =>
+            w
+                .none()
+                .u16(0)
+                .some((w) => w.i128(-5n))
+                .none()
+                .some((w) => w.i128(2n ** 100n))
+                .i128(1n),
+        );
         w.none(); // schedule
         w.u8(1).u8(1); // User, Private
     });
     // reducers
-    w.arr([0], (w) => w.str("go").arr([0], (w) => w.some((w) => w.str("n")).u8(4 + 7)).some((w) => w.u8(1)));
+    w.arr([0], (w) =>
+        w
+            .str("go")
+            .arr([0], (w) => w.some((w) => w.str("n")).u8(4 + 7))
+            .some((w) => w.u8(1)),
+    );
     // types
-    w.arr([0], (w) => w.arr(["ns"], (w, s) => w.str(s)).str("T").u32(0).u8(1));
+    w.arr([0], (w) =>
+        w
+            .arr(["ns"], (w, s) => w.str(s))
+            .str("T")
+            .u32(0)
+            .u8(1),
+    );
     w.u32(0); // misc_exports
     w.arr(["SELECT * FROM t"], (w, s) => w.str(s));
     return w.bytes();
@@ -257,7 +284,14 @@ describe("BSATN RawModuleDef decoder", () => {
     });
 
     it("reads Option as some = 0 / none = 1 and i128 two's complement", () => {
-        const r = new BsatnReader(new W().some((w) => w.u8(9)).none().i128(-1n).i128(170141183460469231731687303715884105727n).bytes());
+        const r = new BsatnReader(
+            new W()
+                .some((w) => w.u8(9))
+                .none()
+                .i128(-1n)
+                .i128(170141183460469231731687303715884105727n)
+                .bytes(),
+        );
         expect(r.option((x) => x.u8())).toBe(9);
         expect(r.option((x) => x.u8())).toBeUndefined();
         expect(r.i128()).toBe("-1");
@@ -294,7 +328,13 @@ describe("parseServerSchema (GET /v1/database/<name>/schema?version=9)", () => {
         expect(entity.indexes.find((i) => i.colIds[0] === 1)!.columns).toEqual(["entity_type"]);
         expect(entity.sequences[0]!.maxValue).toBe("170141183460469231731687303715884105727");
 
-        const arrJson = { ...serverJson(), typespace: { types: [{ Product: { elements: [{ name: { some: "b" }, algebraic_type: { Array: { U8: [] } } }] } }] }, tables: [], types: [], reducers: [] };
+        const arrJson = {
+            ...serverJson(),
+            typespace: { types: [{ Product: { elements: [{ name: { some: "b" }, algebraic_type: { Array: { U8: [] } } }] } }] },
+            tables: [],
+            types: [],
+            reducers: [],
+        };
         expect(parseServerSchema(arrJson).typespace).toEqual([{ kind: "product", elements: [{ name: "b", type: { kind: "array", elem: { kind: "u8" } } }] }]);
     });
 

@@ -21,6 +21,9 @@ describe("README architecture", () => {
 
     it.each(pictured)("pictured %s exists", (p) => {
         const candidates = [p, `${p}.ts`, p.replace(/\/$/, "")].map((c) => path.join(ROOT, c));
-        expect(candidates.some((c) => fs.existsSync(c)), p).toBe(true);
+        expect(
+            candidates.some((c) => fs.existsSync(c)),
+            p,
+        ).toBe(true);
     });
 });

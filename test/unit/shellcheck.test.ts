@@ -4,7 +4,16 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
-const scripts = [".ci/run", "policy/pack", ...["scripts", "scripts/lib", "scripts/ci"].flatMap((d) => fs.readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".sh")).map((f) => `${d}/${f}`))];
+const scripts = [
+    ".ci/run",
+    "policy/pack",
+    ...["scripts", "scripts/lib", "scripts/ci"].flatMap((d) =>
+        fs
+            .readdirSync(path.join(ROOT, d))
+            .filter((f) => f.endsWith(".sh"))
+            .map((f) => `${d}/${f}`),
+    ),
+];
 
 describe("shell steps pass shellcheck", () => {
     it("finds the scripts", () => expect(scripts.length).toBeGreaterThan(10));

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { databaseDiff } from "../../infra/spacetimedb/database-impl.ts";
 import { describeAnswer, redact } from "../../infra/spacetimedb/http-impl.ts";
 import { childUrn } from "../../infra/spacetimedb/identity";
@@ -159,7 +159,11 @@ describe("messages", () => {
     ])("say where the signing keys of scope %s live", (scope, where) => expect(keysLocation(scope)).toBe(where));
 
     it("for a rejected token, name the cause and both fixes", () => {
-        const msg = rejectedTokenMessage("local:.iu/dev/stdb", "urn:pulumi:dev::inner-universe::x$y::inner-universe-deployer-mint", "GET … answered HTTP 401: TokenError(Error(InvalidSignature))");
+        const msg = rejectedTokenMessage(
+            "local:.iu/dev/stdb",
+            "urn:pulumi:dev::inner-universe::x$y::inner-universe-deployer-mint",
+            "GET … answered HTTP 401: TokenError(Error(InvalidSignature))",
+        );
         expect(msg).toContain("the server no longer accepts the deployer token: its JWT signing keys under .iu/dev/stdb/config were regenerated");
         expect(msg).toContain("restore them or `pulumi up --replace urn:pulumi:dev::inner-universe::x$y::inner-universe-deployer-mint`");
         expect(msg).toContain("a new identity does not own the existing database");
@@ -187,7 +191,11 @@ describe("diff rules", () => {
     });
 
     it("identity: reads the former LocalShell state (stdout + triggers) and asks for an update that rewrites it", () => {
-        const legacy = identityState({ stdout: `${JSON.stringify({ identity: HEX, token: TOKEN })}\n`, triggers: ["local:.iu/dev/stdb"], environment: { IU_SERVER_URL: "http://127.0.0.1:3000" } });
+        const legacy = identityState({
+            stdout: `${JSON.stringify({ identity: HEX, token: TOKEN })}\n`,
+            triggers: ["local:.iu/dev/stdb"],
+            environment: { IU_SERVER_URL: "http://127.0.0.1:3000" },
+        });
         expect(legacy).toEqual({ ...known, legacy: true });
         expect(identityDiff(legacy, undefined, { serverUrl: "http://127.0.0.1:3000", scope: known.scope }, "accepted")).toEqual({ changes: true, replaces: [] });
         expect(identityState({ identity: HEX, token: TOKEN, scope: known.scope })).toEqual(known);
@@ -195,7 +203,15 @@ describe("diff rules", () => {
     });
 
     const db = { serverUrl: "http://127.0.0.1:3000", database: "inner-universe", sha256: "a".repeat(64) };
-    const dbNews = { serverUrl: db.serverUrl, database: db.database, wasmSha256: db.sha256, wasmPath: ".iu/artifacts/a.wasm", token: TOKEN, deleteData: "never" as const, timeoutMs: 30000 };
+    const dbNews = {
+        serverUrl: db.serverUrl,
+        database: db.database,
+        wasmSha256: db.sha256,
+        wasmPath: ".iu/artifacts/a.wasm",
+        token: TOKEN,
+        deleteData: "never" as const,
+        timeoutMs: 30000,
+    };
     it.each([
         ["nothing", {}, false, []],
         ["the token, the timeout, the artifact path or the policy", { token: "other", timeoutMs: 1, wasmPath: "elsewhere.wasm", deleteData: "always" as const }, false, []],
@@ -240,7 +256,10 @@ describe("diff rules", () => {
 });
 
 describe("readiness verdict", () => {
-    const q = (status: number, rows: number) => ({ req: sqlRequest("db", "SELECT …", TOKEN), res: res(status, status === 200 ? JSON.stringify([{ rows: Array.from({ length: rows }, () => []) }]) : "no such table") });
+    const q = (status: number, rows: number) => ({
+        req: sqlRequest("db", "SELECT …", TOKEN),
+        res: res(status, status === 200 ? JSON.stringify([{ rows: Array.from({ length: rows }, () => []) }]) : "no such table"),
+    });
     it.each([
         ["ping down", res(503), undefined, undefined, { ready: false, reason: "GET /v1/ping answered HTTP 503: (empty body)" }],
         ["no module_config row yet", res(200), q(200, 0), q(200, 1), { ready: false, reason: "module_config rows: 0, SYSTEM_INITIALIZED events: 1" }],

@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as net from "node:net";
+import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -39,7 +39,13 @@ async function standIn() {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
-            const r: Seen = { method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization, contentType: req.headers["content-type"], body: Buffer.concat(chunks) };
+            const r: Seen = {
+                method: req.method ?? "",
+                url: req.url ?? "",
+                authorization: req.headers.authorization,
+                contentType: req.headers["content-type"],
+                body: Buffer.concat(chunks),
+            };
             seen.push(r);
             const out = handler(r);
             res.writeHead(out.status, { "content-type": "text/plain" }).end(out.body ?? "");
@@ -72,7 +78,15 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
         fs.writeFileSync(wasmPath, wasm);
     });
     afterAll(() => api.close());
-    const dbInputs = (deleteData: "never" | "on_conflict" | "always") => ({ serverUrl: api.url, database: "db", wasmPath, wasmSha256: wasmSha, token: TOKEN, deleteData, timeoutMs: 5000 });
+    const dbInputs = (deleteData: "never" | "on_conflict" | "always") => ({
+        serverUrl: api.url,
+        database: "db",
+        wasmPath,
+        wasmSha256: wasmSha,
+        token: TOKEN,
+        deleteData,
+        timeoutMs: 5000,
+    });
 
     it("Identity: create retries POST /v1/identity until the stand-in answers 200", async () => {
         let calls = 0;
@@ -99,14 +113,19 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
         expect(await identity.diff(HEX, outs, news)).toMatchObject({ changes: true, replaces: [] });
         expect((await identity.read(HEX, outs)).props.tokenAccepted).toBe(false);
         const failure = identity.update(HEX, outs, news);
-        await expect(failure).rejects.toThrow(/JWT signing keys under \.iu\/dev\/stdb\/config were regenerated \(GET \/v1\/identity\/[0-9a-f]{64}\/verify answered HTTP 401: TokenError\(Error\(InvalidSignature\)\)\); restore them or `pulumi up --replace urn:pulumi:dev::p::t::n`/);
+        await expect(failure).rejects.toThrow(
+            /JWT signing keys under \.iu\/dev\/stdb\/config were regenerated \(GET \/v1\/identity\/[0-9a-f]{64}\/verify answered HTTP 401: TokenError\(Error\(InvalidSignature\)\)\); restore them or `pulumi up --replace urn:pulumi:dev::p::t::n`/,
+        );
         await expect(failure).rejects.not.toThrow(TOKEN);
     });
 
     it("Identity: a new scope is a replacement, without asking the server", async () => {
         api.answer(() => ({ status: 204 }));
         const outs = { serverUrl: api.url, scope: "vol-1", identity: HEX, token: TOKEN, tokenAccepted: true };
-        expect(await identity.diff(HEX, outs, { serverUrl: api.url, scope: "vol-2", readyTimeoutSeconds: 1, timeoutMs: 1000 })).toMatchObject({ changes: true, replaces: ["scope"] });
+        expect(await identity.diff(HEX, outs, { serverUrl: api.url, scope: "vol-2", readyTimeoutSeconds: 1, timeoutMs: 1000 })).toMatchObject({
+            changes: true,
+            replaces: ["scope"],
+        });
         expect(api.seen).toEqual([]);
     });
 
@@ -123,7 +142,9 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
 
         api.answer(() => ({ status: 400, body: "Database update rejected: Errors occurred:\nAdding a column extra to table version_counter requires a manual migration" }));
         const failed = database.update("db", made.outs, dbInputs("never"));
-        await expect(failed).rejects.toThrow(/publish of db failed: PUT \/v1\/database\/db\?clear=false answered HTTP 400: Database update rejected: .*\n[\s\S]*hint: .*delete_data to on_conflict/);
+        await expect(failed).rejects.toThrow(
+            /publish of db failed: PUT \/v1\/database\/db\?clear=false answered HTTP 400: Database update rejected: .*\n[\s\S]*hint: .*delete_data to on_conflict/,
+        );
         await expect(failed).rejects.not.toThrow(TOKEN);
         expect(api.seen.map((r) => r.url)).toEqual(["/v1/database/db?clear=false"]);
     });
@@ -156,14 +177,27 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
         const running = Buffer.from("0061736d01000000ff", "hex");
         api.answer((r) => {
             if (r.method === "GET" && r.url === "/v1/database/db") {
-                return { status: 200, body: JSON.stringify({ database_identity: { __identity__: `0x${DB_HEX}` }, owner_identity: { __identity__: `0x${HEX}` }, host_type: { Wasm: [] }, initial_program: "0x00" }) };
+                return {
+                    status: 200,
+                    body: JSON.stringify({
+                        database_identity: { __identity__: `0x${DB_HEX}` },
+                        owner_identity: { __identity__: `0x${HEX}` },
+                        host_type: { Wasm: [] },
+                        initial_program: "0x00",
+                    }),
+                };
             }
             if (r.url === "/v1/database/db/sql") return { status: 200, body: JSON.stringify([{ rows: [[`0x${"ab".repeat(32)}`, running.toString("hex")]] }]) };
             return { status: 404 };
         });
         const state = { serverUrl: api.url, database: "db", sha256: wasmSha, databaseIdentity: DB_HEX, op: "created", cleared: false, revision: "r" };
         const seen = await database.read("db", state);
-        expect(seen.props).toMatchObject({ databaseIdentity: DB_HEX, ownerIdentity: HEX, programHash: "ab".repeat(32), sha256: createHash("sha256").update(running).digest("hex") });
+        expect(seen.props).toMatchObject({
+            databaseIdentity: DB_HEX,
+            ownerIdentity: HEX,
+            programHash: "ab".repeat(32),
+            sha256: createHash("sha256").update(running).digest("hex"),
+        });
         expect(api.seen.find((r) => r.url.endsWith("/sql"))!.body.toString()).toBe("SELECT program_hash, program_bytes FROM st_module");
         expect(database.databaseDiff(seen.props, dbInputs("never")).diffs).toEqual(["wasmSha256"]);
 
@@ -173,7 +207,14 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
 
     it("ModuleSettings: one set_config call per key; a reducer error names the key, route, status and body", async () => {
         api.answer(() => ({ status: 200 }));
-        const inputs = { serverUrl: api.url, database: "db", token: TOKEN, settingsJson: JSON.stringify({ server_config: { a: 1 }, feature_flags: { enable_metrics: true } }), publishRevision: "r1", timeoutMs: 1000 };
+        const inputs = {
+            serverUrl: api.url,
+            database: "db",
+            token: TOKEN,
+            settingsJson: JSON.stringify({ server_config: { a: 1 }, feature_flags: { enable_metrics: true } }),
+            publishRevision: "r1",
+            timeoutMs: 1000,
+        };
         const made = await settings.create(inputs);
         expect(made.outs.keys).toEqual(["feature_flags", "server_config"]);
         expect(api.seen.map((r) => [r.method, r.url, r.contentType, r.authorization, JSON.parse(r.body.toString())])).toEqual([
@@ -181,7 +222,9 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
             ["POST", "/v1/database/db/call/set_config", "application/json", `Bearer ${TOKEN}`, ["server_config", '{"a":1}']],
         ]);
         api.answer(() => ({ status: 530, body: 'value: unknown feature flag "a"' }));
-        await expect(settings.update("db", made.outs, inputs)).rejects.toThrow('set_config(feature_flags) failed: POST /v1/database/db/call/set_config answered HTTP 530: value: unknown feature flag "a"');
+        await expect(settings.update("db", made.outs, inputs)).rejects.toThrow(
+            'set_config(feature_flags) failed: POST /v1/database/db/call/set_config answered HTTP 530: value: unknown feature flag "a"',
+        );
     });
 
     it("Readiness: waits for ping and both rows; its diff re-probes for 5 s and reports a dead database as a change", async () => {
@@ -212,7 +255,9 @@ describe("SpacetimeDB providers against a node:http stand-in server", () => {
     it("a server that does not answer is named with method, route and address", async () => {
         const closed = await standIn();
         await closed.close();
-        await expect(send(closed.url, { method: "GET", route: "/v1/ping" }, 1000)).rejects.toThrow(new RegExp(`^GET /v1/ping on ${closed.url} failed: fetch failed: .*ECONNREFUSED`));
+        await expect(send(closed.url, { method: "GET", route: "/v1/ping" }, 1000)).rejects.toThrow(
+            new RegExp(`^GET /v1/ping on ${closed.url} failed: fetch failed: .*ECONNREFUSED`),
+        );
     });
 });
 
@@ -229,12 +274,34 @@ describe("public ping through a stand-in TLS server with a private CA", () => {
             const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
             if (r.status !== 0) throw new Error(r.stderr);
         };
-        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=iu test CA", "-keyout", "ca.key", "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+        run(
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=iu test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        );
         run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "srv.key", "-out", "srv.csr");
         fs.writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
         run("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "ext.cnf", "-out", "srv.crt");
         caFile = path.join(dir, "ca.crt");
-        server = https.createServer({ key: fs.readFileSync(path.join(dir, "srv.key")), cert: fs.readFileSync(path.join(dir, "srv.crt")) }, (req, res) => res.writeHead(req.url === "/v1/ping" ? 200 : 404).end());
+        server = https.createServer({ key: fs.readFileSync(path.join(dir, "srv.key")), cert: fs.readFileSync(path.join(dir, "srv.crt")) }, (req, res) =>
+            res.writeHead(req.url === "/v1/ping" ? 200 : 404).end(),
+        );
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     });
@@ -255,7 +322,10 @@ describe("public ping through a stand-in TLS server with a private CA", () => {
 // ── the real spacetimedb-standalone 1.2.0 ───────────────────────────────────────────────
 
 function findServer(): string | undefined {
-    const dirs = [...(process.env.PATH ?? "").split(path.delimiter), path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin")];
+    const dirs = [
+        ...(process.env.PATH ?? "").split(path.delimiter),
+        path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin"),
+    ];
     return dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
 }
 const SERVER = findServer();
@@ -275,11 +345,24 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
     const start = async () => {
         child = spawn(
             SERVER!,
-            ["start", "--data-dir", path.join(root, "data"), "--jwt-pub-key-path", path.join(root, "config", "id_ecdsa.pub"), "--jwt-priv-key-path", path.join(root, "config", "id_ecdsa"), "--listen-addr", `127.0.0.1:${port}`],
+            [
+                "start",
+                "--data-dir",
+                path.join(root, "data"),
+                "--jwt-pub-key-path",
+                path.join(root, "config", "id_ecdsa.pub"),
+                "--jwt-priv-key-path",
+                path.join(root, "config", "id_ecdsa"),
+                "--listen-addr",
+                `127.0.0.1:${port}`,
+            ],
             { stdio: ["ignore", "ignore", fs.openSync(path.join(root, "server.log"), "a")], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } },
         );
         for (let i = 0; i < 100; i++) {
-            const up = await send(url, { method: "GET", route: "/v1/ping" }, 500).then((r) => r.status === 200, () => false);
+            const up = await send(url, { method: "GET", route: "/v1/ping" }, 500).then(
+                (r) => r.status === 200,
+                () => false,
+            );
             if (up) return;
             await new Promise((r) => setTimeout(r, 200));
         }
@@ -341,16 +424,33 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
     });
 
     it("writes settings through set_config and is ready (module_config row, SYSTEM_INITIALIZED event)", async () => {
-        const s = await settings.create({ serverUrl: url, database: "iu-provider-test", token: minted.outs.token, settingsJson: JSON.stringify({ feature_flags: { enable_metrics: true } }), publishRevision: published.outs.revision, timeoutMs: 5000 });
+        const s = await settings.create({
+            serverUrl: url,
+            database: "iu-provider-test",
+            token: minted.outs.token,
+            settingsJson: JSON.stringify({ feature_flags: { enable_metrics: true } }),
+            publishRevision: published.outs.revision,
+            timeoutMs: 5000,
+        });
         expect(s.outs.keys).toEqual(["feature_flags"]);
         await expect(
-            settings.create({ serverUrl: url, database: "iu-provider-test", token: minted.outs.token, settingsJson: JSON.stringify({ feature_flags: { nope: true } }), publishRevision: "r", timeoutMs: 5000 }),
+            settings.create({
+                serverUrl: url,
+                database: "iu-provider-test",
+                token: minted.outs.token,
+                settingsJson: JSON.stringify({ feature_flags: { nope: true } }),
+                publishRevision: "r",
+                timeoutMs: 5000,
+            }),
         ).rejects.toThrow(/set_config\(feature_flags\) failed: POST \/v1\/database\/iu-provider-test\/call\/set_config answered HTTP 530: value: unknown feature flag "nope"/);
         const inputs = { serverUrl: url, database: "iu-provider-test", token: minted.outs.token, revision: s.outs.revision, timeoutSeconds: 20, timeoutMs: 5000 };
         const ready = await readiness.create(inputs);
         expect(JSON.parse(ready.outs.report)).toMatchObject({ ready: true });
         expect(await readiness.diff(ready.id, ready.outs, inputs)).toEqual({ changes: false, replaces: [] });
-        expect(await readiness.diff(ready.id, { ...ready.outs, database: "iu-provider-test-missing" }, { ...inputs, database: "iu-provider-test-missing" })).toEqual({ changes: true, replaces: [] });
+        expect(await readiness.diff(ready.id, { ...ready.outs, database: "iu-provider-test-missing" }, { ...inputs, database: "iu-provider-test-missing" })).toEqual({
+            changes: true,
+            replaces: [],
+        });
     });
 
     it("check: the migration plan in the inputs; a refused migration under never fails before publishing; an unchanged wasm asks nothing", async () => {
@@ -364,7 +464,13 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
 
         const table = await database.check(olds, dbInputs(wasmOf("module-add-table.wasm.gz")));
         expect(table.failures).toBeUndefined();
-        expect(table.inputs.migrationPlan!.split("\n")).toEqual(expect.arrayContaining([expect.stringMatching(/^table e2e_probe added .*— accepted$/), "SpacetimeDB 1.2 automatic migration: accepted", "delete_data = never: the database is migrated in place; all rows are kept"]));
+        expect(table.inputs.migrationPlan!.split("\n")).toEqual(
+            expect.arrayContaining([
+                expect.stringMatching(/^table e2e_probe added .*— accepted$/),
+                "SpacetimeDB 1.2 automatic migration: accepted",
+                "delete_data = never: the database is migrated in place; all rows are kept",
+            ]),
+        );
 
         const column = wasmOf("module-add-column.wasm.gz");
         const refused = await database.check(olds, dbInputs(column, "never"));
@@ -405,8 +511,12 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
         expect(await identity.diff(minted.id, minted.outs, idInputs())).toMatchObject({ changes: true, replaces: [] });
         expect((await identity.read(minted.id, minted.outs)).props.tokenAccepted).toBe(false);
         await expect(identity.update(minted.id, minted.outs, idInputs())).rejects.toThrow(
-            new RegExp(`its JWT signing keys under ${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/config were regenerated .*restore them or \`pulumi up --replace urn:pulumi:t::inner-universe::x::inner-universe-deployer-mint\``),
+            new RegExp(
+                `its JWT signing keys under ${root.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/config were regenerated .*restore them or \`pulumi up --replace urn:pulumi:t::inner-universe::x::inner-universe-deployer-mint\``,
+            ),
         );
-        await expect(database.update(published.id, published.outs, dbInputs(wasmOf("module.wasm.gz"), "never"))).rejects.toThrow(/answered HTTP 401: TokenError\(Error\(InvalidSignature\)\)/);
+        await expect(database.update(published.id, published.outs, dbInputs(wasmOf("module.wasm.gz"), "never"))).rejects.toThrow(
+            /answered HTTP 401: TokenError\(Error\(InvalidSignature\)\)/,
+        );
     });
 });

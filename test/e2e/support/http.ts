@@ -8,26 +8,18 @@ export interface Reply {
 }
 
 /** One HTTP(S) request; `ca` is the private CA of a TLS front. */
-export function request(
-    method: string,
-    url: string,
-    opts: { token?: string; body?: string | Buffer; ca?: string; contentType?: string } = {},
-): Promise<Reply> {
+export function request(method: string, url: string, opts: { token?: string; body?: string | Buffer; ca?: string; contentType?: string } = {}): Promise<Reply> {
     const u = new URL(url);
     const lib = u.protocol === "https:" ? https : http;
     const headers: Record<string, string> = {};
     if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers["Content-Type"] = opts.contentType ?? "application/json";
     return new Promise((resolve, reject) => {
-        const req = lib.request(
-            u,
-            { method, headers, timeout: 15_000, ...(opts.ca ? { ca: fs.readFileSync(opts.ca) } : {}) },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-            },
-        );
+        const req = lib.request(u, { method, headers, timeout: 15_000, ...(opts.ca ? { ca: fs.readFileSync(opts.ca) } : {}) }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        });
         req.on("timeout", () => req.destroy(new Error(`timeout: ${method} ${url}`)));
         req.on("error", reject);
         if (opts.body !== undefined) req.write(opts.body);

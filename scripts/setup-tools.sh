@@ -204,5 +204,7 @@ cat >"$cache/env.sh" <<SH
 export PATH="$prefix:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export IU_CACHE="$cache"
+# The dynamic providers' .ts files are type-stripped by Node, which warns once per provider process.
+export NODE_OPTIONS="\${NODE_OPTIONS:+\$NODE_OPTIONS }--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"
 SH
 log "tools ready in $(elapsed "$start"): node $("$nodebin/node" --version), pulumi $("$proot/bin/pulumi" version), $("$stdbbin/spacetimedb-standalone" --version | head -n1)"

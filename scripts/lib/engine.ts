@@ -48,6 +48,8 @@ export function toolEnv(extra: Record<string, string> = {}): Record<string, stri
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
         // A stack file without a salt (a fresh checkout) reuses the salt the state already holds.
         PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
+        // As scripts/lib/pulumi-env.sh: the providers' type-stripped .ts files would warn in every preview.
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"].filter(Boolean).join(" "),
         ...passphraseEnv(),
         ...extra,
     };

@@ -22,6 +22,10 @@ pulumi_env() {
     fi
     export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true PULUMI_SKIP_UPDATE_CHECK=true
     export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+    # The dynamic providers are .ts files Node loads by type stripping; without "type" in
+    # package.json (the program is CommonJS under ts-node) Node warns once per provider process, and
+    # the CLI would print that warning into every preview and PR comment.
+    export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"
 }
 
 # pulumi_clean_stack_file FILE: removes the secrets-provider lines Pulumi adds to a stack file

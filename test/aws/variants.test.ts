@@ -1,3 +1,4 @@
+import type { StackConfig } from "../../infra/config";
 import { describe, expect, it } from "vitest";
 import { checkedSubnetId } from "../../infra/aws/network";
 import { AwsServer, checkAwsServerConfig } from "../../infra/aws/server";
@@ -77,7 +78,8 @@ describe("deploy-time cross-checks", () => {
         delete (noCaddy.aws as { caddy_binary?: unknown }).caddy_binary;
         expect(() => checkAwsServerConfig(noCaddy)).toThrow(ConfigError);
         expect(() => new AwsServer("no-caddy", { cfg: noCaddy })).toThrow(/inner-universe:aws.caddy_binary: required for tls.mode acme/);
-        const noAlb = { ...prodConfig(), tls: { ...prodConfig().tls, mode: "alb" as const } };
+        // Past the schema (which refuses it too): the component's own check, on a hand-made config.
+        const noAlb = { ...prodConfig(), tls: { ...prodConfig().tls, mode: "alb" as const } } as StackConfig;
         expect(() => new AwsServer("no-alb", { cfg: noAlb })).toThrow(/inner-universe:aws.alb: required for tls.mode alb/);
     });
 });
@@ -142,18 +144,21 @@ describe("the drill's stack config (scripts/lib/drill/overrides.ts)", () => {
         caddy: { url: "https://mirror.drill.test/caddyserver/caddy/releases/download/v2.6.2/caddy_2.6.2_linux_amd64.tar.gz", sha256: "b".repeat(64) },
         cloudwatchAgentDeb: { url: "https://mirror.drill.test/amazoncloudwatch-agent/debian/amd64/iu-drill-cloudwatch-agent-standin_1.0_amd64.deb", sha256: "c".repeat(64) },
         acmeDirectory: ACME_DIRECTORY,
+        deployCidrs: ["172.18.0.1/32"],
     };
     it("merges objects key by key and replaces arrays and scalars", () => {
         expect(mergeConfig({ a: { b: 1, c: [1, 2], d: { e: 1 } }, f: "x" }, { a: { c: [3], d: { g: 2 } }, f: "y" })).toEqual({ a: { b: 1, c: [3], d: { e: 1, g: 2 } }, f: "y" });
         expect(pulumiConfigMap({ runtime: "aws", tls: { mode: "acme" } })).toEqual({ "inner-universe:runtime": "aws", "inner-universe:tls": '{"mode":"acme"}' });
     });
-    it("is Pulumi.prod.yaml changed only where the drill must: downloads, OS, ACME directory", () => {
+    it("is Pulumi.prod.yaml changed only where the drill must: downloads, OS, ACME directory, deploy address", () => {
         const prod = stackFileConfig("prod") as Record<string, any>;
         const merged = mergeConfig(prod, drillOverrides(assets)) as Record<string, any>;
         const cfg = parseStackConfig(merged, { stack: "prod", projectRoot: "/repo" });
         expect(cfg.aws!.instance).toMatchObject({ os: "debian", type: prod.aws.instance.type, root_volume_gb: prod.aws.instance.root_volume_gb });
         expect(cfg.tls).toMatchObject({ mode: "acme", domain: prod.tls.domain, acme_ca: ACME_DIRECTORY });
-        expect(cfg.aws!.deploy_cidrs).toEqual(prod.aws.deploy_cidrs);
+        expect(cfg.aws!.deploy_cidrs).toEqual(["172.18.0.1/32"]);
+        expect(cfg.aws!.client_cidrs).toEqual(prod.aws.client_cidrs);
+        expect(cfg.aws!.data_volume).toEqual({ ...prod.aws.data_volume });
         expect(cfg.protect.data).toBe(true);
         expect(cfg.aws!.server_binary).toEqual({ ...assets.server, command: "standalone" });
     });

@@ -6,6 +6,8 @@ import { Drill, sha256OfFile, type DrillHost, type Volume } from "../../scripts/
 import { exec, waitFor } from "../../scripts/lib/drill/exec";
 import { frontRequest } from "../../scripts/lib/drill/front";
 import { ACME_HOST } from "../../scripts/lib/drill/overrides";
+import type { ApiRequest } from "../../infra/spacetimedb/http-impl";
+import { firstClear, publishRequest, READINESS_QUERIES, settingsCalls, sqlRequest } from "../../infra/spacetimedb/protocol-impl";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -47,6 +49,21 @@ async function serverActive(h: DrillHost): Promise<void> {
 }
 
 const tokenAccepted = async () => (await front("POST", "/v1/identity/websocket-token", { token })).status;
+
+/** A request the program's deploy steps send (infra/spacetimedb/protocol-impl.ts), through the host's front from the deploy address. */
+const api = (req: ApiRequest) => front(req.method, req.route, { ...(req.token ? { token: req.token } : {}), ...(req.body !== undefined ? { body: Buffer.from(req.body) } : {}), ...(req.contentType ? { contentType: req.contentType } : {}) });
+
+/** The rows the deploy wrote: the module's init event and the synced settings. */
+async function deployedRows(): Promise<string> {
+    const out: unknown[] = [];
+    for (const q of [READINESS_QUERIES.initEvents, "SELECT * FROM config"]) {
+        const r = await api(sqlRequest(drill.rendered.deploy.database, q, token));
+        if (r.status !== 200) throw new Error(`${q} -> ${r.status} ${r.body}`);
+        out.push((JSON.parse(r.body) as { rows: unknown[][] }[])[0]!.rows);
+    }
+    return JSON.stringify(out);
+}
+let rowsBefore: string;
 
 beforeAll(async () => {
     drill = await Drill.setup();
@@ -116,9 +133,12 @@ describe("first boot on a blank volume", () => {
         expect(await sh(host, `ls /stdb/caddy/data/caddy/certificates/`)).toBe(`${ACME_HOST}-acme-local-directory`);
     });
 
-    it("refuses metrics, internal routes and publish from a non-deploy address", async () => {
+    it("refuses metrics, internal routes and publish from a non-deploy address; metrics and internal routes from the deploy address too", async () => {
         for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"], ["POST", "/v1/database/inner-universe"], ["PUT", "/v1/database/inner-universe"]] as const) {
-            expect((await front(method, p, { body: "", token: "x" })).status, `${method} ${p}`).toBe(404);
+            expect(await drill.fromOtherAddress(method, p), `${method} ${p} from another address`).toBe(404);
+        }
+        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"]] as const) {
+            expect((await front(method, p, { token: "x" })).status, `${method} ${p} from the deploy address`).toBe(404);
         }
     });
 
@@ -127,6 +147,21 @@ describe("first boot on a blank volume", () => {
         expect(r.status).toBe(200);
         token = (JSON.parse(r.body) as { token: string }).token;
         expect(await tokenAccepted()).toBe(200);
+    });
+
+    it("publishes the module, syncs the settings and answers the readiness queries through the front from the deploy address", async () => {
+        const d = drill.rendered.deploy;
+        const wasm = fs.readFileSync(path.resolve(ROOT, d.wasmPath));
+        const published = await api(publishRequest(d.database, firstClear(d.deleteData as "never"), token, wasm));
+        expect(published.status, published.body).toBe(200);
+        for (const { key, req } of settingsCalls(d.database, d.settings, token)) expect((await api(req)).status, key).toBe(200);
+        const init = await api(sqlRequest(d.database, READINESS_QUERIES.initEvents, token));
+        expect((JSON.parse(init.body) as { rows: unknown[] }[])[0]!.rows.length).toBe(1);
+        const config = await api(sqlRequest(d.database, READINESS_QUERIES.configRows, token));
+        expect((JSON.parse(config.body) as { rows: unknown[] }[])[0]!.rows.length).toBe(1);
+        rowsBefore = await deployedRows();
+        // From another address the same publish is refused at the front.
+        expect(await drill.fromOtherAddress("PUT", `/v1/database/${d.database}?clear=false`)).toBe(404);
     });
 
     it("gave the CloudWatch agent (drill stand-in) its config parameter", async () => {
@@ -155,6 +190,7 @@ describe("the server unit", () => {
         expect(Number(after.NRestarts)).toBe(Number(before.NRestarts) + 1);
         await pingThroughFront();
         expect(await tokenAccepted()).toBe(200);
+        expect(await deployedRows()).toBe(rowsBefore);
     });
 });
 
@@ -169,6 +205,7 @@ describe("reboot and host replacement keep the volume", () => {
         expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
         expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
         expect(await tokenAccepted()).toBe(200);
+        expect(await deployedRows()).toBe(rowsBefore);
     });
 
     it("replacement: a new host on the same volume keeps its data (no reformat), same keys, token still accepted", async () => {
@@ -181,6 +218,22 @@ describe("reboot and host replacement keep the volume", () => {
         expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
         expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
         expect(await tokenAccepted()).toBe(200);
+        expect(await deployedRows()).toBe(rowsBefore);
+    });
+
+    it("restore: a copy of the volume file taken while the server runs recovers on a fresh host, rows intact", async () => {
+        expect((await unitProps(host, "spacetimedb.service", "ActiveState")).ActiveState).toBe("active");
+        const copy = await drill.volume("restore", async (f) => void (await exec("cp", ["--sparse=always", data.file, f])));
+        // One kernel serves every container and XFS refuses a second mount of the same UUID: the
+        // original host goes first (on AWS the restored volume sits on another instance).
+        await drill.remove(host);
+        host = await drill.boot("restored", copy, "i-00000000000000005");
+        const r = await bootstrapped(host, "done");
+        expect(r.log).toContain("already holds xfs: keeping its data");
+        await pingThroughFront();
+        expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
+        expect(await tokenAccepted()).toBe(200);
+        expect(await deployedRows()).toBe(rowsBefore);
         await drill.remove(host);
     });
 });

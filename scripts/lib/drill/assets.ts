@@ -14,7 +14,7 @@ export interface AssetSources {
     caddyBinary: string;
 }
 
-export interface BuiltAssets extends DrillAssets {
+export interface BuiltAssets extends Omit<DrillAssets, "deployCidrs"> {
     /** Directory served as https://mirror.drill.test/ (paths shaped like the real download sites). */
     mirrorDir: string;
 }

@@ -47,6 +47,7 @@ export class Drill {
     assets!: BuiltAssets;
     rendered!: RenderedHost;
     domain = "";
+    deployAddress = "";
     private readonly hosts = new Set<string>();
     private readonly volumes: Volume[] = [];
     private networkCreated = false;
@@ -79,13 +80,27 @@ export class Drill {
         const root = path.join(dir, "data", "caddy", "pki", "authorities", "local", "root.crt");
         this.caRoot = await waitFor("the drill CA's root certificate", 60_000, async () => (fs.existsSync(root) ? fs.readFileSync(root, "utf8") : undefined), 500);
 
+        // The machine reaches the hosts from its side of the drill network: that is the deploy address.
+        this.deployAddress = (await exec("docker", ["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", this.network])).stdout.trim();
         const overrides = path.join(this.workDir, "overrides.json");
-        fs.writeFileSync(overrides, JSON.stringify(drillOverrides(this.assets)));
+        fs.writeFileSync(overrides, JSON.stringify(drillOverrides({ ...this.assets, deployCidrs: [`${this.deployAddress}/32`] })));
         const out = path.join(this.workDir, "rendered.json");
         await exec(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(SCRIPTS, "user-data.ts"), overrides, out], { timeoutMs: 900_000 });
         this.rendered = JSON.parse(fs.readFileSync(out, "utf8")) as RenderedHost;
         this.domain = JSON.parse(this.rendered.config["inner-universe:tls"]!).domain as string;
         log(`setup: image ${this.image}, network ${this.network}, prod user data ${this.rendered.userData.length} bytes for ${this.rendered.volumeId}`);
+    }
+
+    /**
+     * An HTTPS request to the host's front from the services container, an address on the drill
+     * network that is not a deploy address; answers the HTTP status.
+     */
+    async fromOtherAddress(method: string, route: string): Promise<number> {
+        const r = await exec("docker", [
+            "exec", this.services, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "/srv/data/caddy/pki/authorities/local/root.crt",
+            "-X", method, "-H", "Authorization: Bearer x", "--data-binary", "", `https://${this.domain}${route}`,
+        ], { check: false });
+        return Number(r.stdout.trim());
     }
 
     /** A volume file attached to a loop device; `init` prepares its bytes before it is attached. */

@@ -25,6 +25,8 @@ export function exec(cmd: string, args: string[], opts: { input?: string | Buffe
             if ((opts.check ?? true) && r.code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited ${r.code}${signal ? ` (${signal})` : ""}:\n${r.stderr || r.stdout}`));
             else resolve(r);
         });
+        // A tool that exits without reading its input must not fail the caller with EPIPE.
+        child.stdin.on("error", () => undefined);
         child.stdin.end(opts.input ?? "");
     });
 }

@@ -1,7 +1,7 @@
 /**
  * The drill's stack config: Pulumi.prod.yaml with only what a drill must change (where the host
  * downloads from, which OS it runs, which ACME directory it uses), merged key by key the way
- * `pulumi config set --path` would. Everything else stays the production value.
+ * `pulumi config set --path` would, plus the deploy address. Everything else stays the production value.
  */
 
 export interface DrillAssets {
@@ -9,6 +9,8 @@ export interface DrillAssets {
     caddy: { url: string; sha256: string };
     cloudwatchAgentDeb: { url: string; sha256: string };
     acmeDirectory: string;
+    /** The drill's deploy address (the machine's side of the drill network): the only source of publish routes. */
+    deployCidrs: string[];
 }
 
 /** The hostname the drill's HTTPS mirror answers on (its release-shaped paths mirror GitHub's and AWS's). */
@@ -25,6 +27,7 @@ export function drillOverrides(a: DrillAssets): Record<string, unknown> {
             server_binary: { url: a.server.url, sha256: a.server.sha256, command: "standalone" },
             caddy_binary: a.caddy,
             cloudwatch_agent_deb: a.cloudwatchAgentDeb,
+            deploy_cidrs: a.deployCidrs,
         },
         tls: { acme_ca: a.acmeDirectory },
     };

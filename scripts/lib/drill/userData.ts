@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installAwsMocks, output } from "../../../test/aws/support/awsMocks";
+import { DATABASE_TYPE, SETTINGS_TYPE } from "../../../test/support/harness";
 import { stackFileConfig } from "../../../test/support/stackFiles";
 import { mergeConfig, pulumiConfigMap } from "./overrides";
 
@@ -13,6 +14,8 @@ export interface RenderedHost {
     volumeId: string;
     /** The stack config the program ran with (Pulumi.prod.yaml plus the overrides). */
     config: Record<string, string>;
+    /** What the program's publish and settings steps were given (project-relative wasm path). */
+    deploy: { database: string; wasmPath: string; deleteData: string; settings: Record<string, unknown> };
 }
 
 /**
@@ -38,5 +41,12 @@ export async function renderProdHost(overrides: Record<string, unknown>, stack =
     if (instances.length !== 1) throw new Error(`expected one aws.ec2.Instance, the program registered ${instances.length}`);
     const userData = instances[0]!.inputs.userData as string;
     if (typeof userData !== "string" || !userData.startsWith("#cloud-config")) throw new Error("the instance has no #cloud-config user data");
-    return { userData, instanceId: ops.instanceId, volumeId: ops.dataVolumeId, config };
+    const step = (type: string) => {
+        const found = mocks.resources.filter((r) => r.type === type);
+        if (found.length !== 1) throw new Error(`expected one ${type}, the program registered ${found.length}`);
+        return found[0]!.inputs;
+    };
+    const db = step(DATABASE_TYPE);
+    const deploy = { database: db.database as string, wasmPath: db.wasmPath as string, deleteData: db.deleteData as string, settings: JSON.parse(step(SETTINGS_TYPE).settingsJson as string) as Record<string, unknown> };
+    return { userData, instanceId: ops.instanceId, volumeId: ops.dataVolumeId, config, deploy };
 }

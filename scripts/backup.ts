@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
         }
         case "drill": {
             physical(facts, "drill");
-            const report = await drill(facts, { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log });
+            const report = await drill(facts, { backupDir: dir(), ...(values.id ? { id: values.id } : {}), cli: opts, log });
             print(report.text);
             return report.ok ? 0 : 1;
         }

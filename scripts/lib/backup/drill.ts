@@ -1,13 +1,28 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { type CliOptions, pulumi, pulumiOk } from "../cli";
+import { toolEnv } from "../engine";
 import { freePort } from "../workspace";
 import { copyTree, formatProblems, verifyTree } from "./manifest";
 import { fullDump, rowCount, sql, tokenAccepted } from "./sql";
-import { cliOptions, type StackFacts, serverControl } from "./stack";
-import { FILES, find, verify } from "./store";
+import { readStack, type StackFacts } from "./stack";
+import { FILES, find, type StoredBackup, verify } from "./store";
 
+/**
+ * The monthly restore drill: verifies the newest (or the named) backup, restores a copy of it
+ * somewhere the stack's own server and data never see, and runs the readiness checks (ping, the
+ * module_config row, the SYSTEM_INITIALIZED event, the deployer token accepted by the restored
+ * keys) and the data checks (every row of every table read). Reports the recovery point, the
+ * rows checked and the seconds taken.
+ *
+ * Local stacks: the copy becomes the root dir of a throw-away Pulumi stack (`drill-<stack>-<id>`,
+ * the source stack's config with its own ports and state dir, the same deployer token) brought up
+ * with `pulumi up` — the program's own publish and readiness steps run against the restored data —
+ * then destroyed and removed. Container backups: a throw-away server process of the same version
+ * on a free port (no Docker provider can run here).
+ */
 export interface DrillReport {
     ok: boolean;
     backupId: string;
@@ -16,6 +31,114 @@ export interface DrillReport {
     tables: Record<string, number>;
     seconds: number;
     text: string;
+}
+
+interface Checked {
+    failures: string[];
+    accepted: boolean;
+    tables: Record<string, number>;
+    rows: number;
+}
+
+async function check(url: string, db: string, token: string): Promise<Checked> {
+    const accepted = await tokenAccepted(url, token);
+    const config = await sql(url, db, token, "SELECT * FROM config WHERE key = 'module_config'");
+    const init = await sql(url, db, token, "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'");
+    const dump = await fullDump(url, db, token);
+    return {
+        accepted,
+        tables: Object.fromEntries(Object.entries(dump).map(([t, d]) => [t, d.rows.length])),
+        rows: rowCount(dump),
+        failures: [
+            ...(accepted ? [] : ["the deployer token is rejected by the restored keys"]),
+            ...(config.rows.length === 1 ? [] : [`module_config rows: ${config.rows.length}`]),
+            ...(init.rows.length >= 1 ? [] : ["no SYSTEM_INITIALIZED event"]),
+        ],
+    };
+}
+
+function report(stack: string, where: string, backup: StoredBackup, c: Checked, started: number): DrillReport {
+    const seconds = (Date.now() - started) / 1000;
+    const text = [
+        `restore drill of ${stack}: ${c.failures.length ? "FAILED" : "passed"}`,
+        `  backup          ${backup.id} (${backup.manifest.totals.files} files, sha256-verified twice)`,
+        `  restored into   ${where}`,
+        `  recovery point  ${backup.manifest.recoveryPoint}`,
+        `  rows checked    ${c.rows} in ${Object.keys(c.tables).length} tables (${Object.entries(c.tables)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(", ")})`,
+        `  token           ${c.accepted ? "accepted" : "REJECTED"}`,
+        `  seconds taken   ${seconds.toFixed(1)}`,
+        ...c.failures.map((f) => `  failure: ${f}`),
+    ].join("\n");
+    return { ok: c.failures.length === 0, backupId: backup.id, recoveryPoint: backup.manifest.recoveryPoint, rowsChecked: c.rows, tables: c.tables, seconds, text };
+}
+
+/** A verified copy of the backup's files at `<tmp>/stdb`. */
+function restoredCopy(backup: StoredBackup, tmp: string): string {
+    const root = path.join(tmp, "stdb");
+    copyTree(path.join(backup.dir, FILES), root);
+    const problems = verifyTree(root, backup.manifest.files);
+    if (problems.length) throw new Error(formatProblems(`drill copy ${root}`, problems));
+    return root;
+}
+
+export interface DrillOptions {
+    backupDir: string;
+    id?: string;
+    cli: CliOptions;
+    log?: (l: string) => void;
+}
+
+export async function drill(facts: StackFacts, opts: DrillOptions): Promise<DrillReport> {
+    return facts.target.runtime === "local" ? drillStack(facts, opts) : drillServer(facts, opts);
+}
+
+/** `pulumi config set --secret` reading the value from stdin, so the token never shows in a process list. */
+function setSecret(stack: string, key: string, value: string, cli: CliOptions): void {
+    const r = spawnSync("pulumi", ["config", "set", "--secret", "-s", stack, key], {
+        cwd: cli.cwd,
+        env: { ...process.env, ...toolEnv(cli.env ?? {}) },
+        input: value,
+        encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`pulumi config set --secret ${key} -s ${stack}: ${r.stderr}`);
+}
+
+export async function drillStack(facts: StackFacts, opts: DrillOptions): Promise<DrillReport> {
+    const started = Date.now();
+    const log = opts.log ?? (() => {});
+    const backup = find(opts.backupDir, opts.id);
+    verify(backup);
+    log(`backup ${backup.id} matches its manifest`);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-drill-"));
+    const root = restoredCopy(backup, tmp);
+    const source = facts.target.stack;
+    const name = `drill-${source}-${backup.id.toLowerCase()}`;
+    const cli = { ...opts.cli, echo: opts.cli.echo ?? ((s: string) => process.stderr.write(s)) };
+    const set = (key: string, value: string) => pulumiOk(["config", "set", "--path", "-s", name, `inner-universe:${key}`, value], cli);
+    try {
+        await pulumiOk(["stack", "init", name], cli);
+        await pulumiOk(["config", "cp", "-s", source, "--dest", name], cli);
+        await set("spacetimedb.root_dir", root);
+        await set("spacetimedb.port", String(await freePort()));
+        await set("tls.port", String(await freePort()));
+        await set("local.state_dir", path.join(tmp, "state"));
+        await set("protect.data", "false");
+        await set("protect.delete_data_on_destroy", "true");
+        // The same identity: the restored keys must accept it, and it owns the restored database.
+        setSecret(name, "inner-universe:deployer_token", facts.token, cli);
+        log(`pulumi up -s ${name} (throw-away stack on the restored root ${root})`);
+        await pulumiOk(["up", "-s", name, "--yes", "--skip-preview"], cli);
+        const drilled = await readStack(name, cli);
+        const c = await check(drilled.target.adminUrl, drilled.target.database, drilled.token);
+        return report(source, `throw-away stack ${name}`, backup, c, started);
+    } finally {
+        const d = await pulumi(["destroy", "-s", name, "--yes", "--skip-preview"], cli);
+        if (d.code === 0) await pulumi(["stack", "rm", "-s", name, "--yes"], cli);
+        else log(`could not destroy ${name}; remove it with: pulumi destroy -s ${name} && pulumi stack rm -s ${name}`);
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
 }
 
 async function waitPing(url: string, seconds: number, child: { exitCode: number | null }): Promise<void> {
@@ -33,26 +156,13 @@ async function waitPing(url: string, seconds: number, child: { exitCode: number 
     }
 }
 
-/**
- * The monthly restore drill: verifies the newest (or the named) backup, restores it into a
- * throw-away server (same binary as the stack's, own port, a temporary root dir — the stack's
- * own server and data are not touched), and runs the readiness checks (ping, module_config row,
- * SYSTEM_INITIALIZED event, the deployer token still accepted) and the data checks (every row of
- * every table readable). Reports the recovery point, the rows checked and the seconds taken.
- */
-export async function drill(facts: StackFacts, opts: { backupDir: string; id?: string; log?: (l: string) => void }): Promise<DrillReport> {
+/** Container backups: the restored copy under a throw-away spacetimedb-standalone on a free port. */
+export async function drillServer(facts: StackFacts, opts: DrillOptions): Promise<DrillReport> {
     const started = Date.now();
-    const log = opts.log ?? (() => {});
     const backup = find(opts.backupDir, opts.id);
     verify(backup);
-    log(`backup ${backup.id} matches its manifest`);
-    const control = facts.target.runtime === "local" ? await serverControl(facts.target.stack, cliOptions(facts.projectDir)) : undefined;
-    const bin = control?.environment.IU_SERVER_BIN ?? "spacetimedb-standalone";
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-drill-"));
-    const root = path.join(tmp, "stdb");
-    copyTree(path.join(backup.dir, FILES), root);
-    const problems = verifyTree(root, backup.manifest.files);
-    if (problems.length) throw new Error(formatProblems(`drill copy ${root}`, problems));
+    const root = restoredCopy(backup, tmp);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = [
@@ -66,34 +176,10 @@ export async function drill(facts: StackFacts, opts: { backupDir: string; id?: s
         "--listen-addr",
         `127.0.0.1:${port}`,
     ];
-    const child = spawn(bin, args, { stdio: ["ignore", "ignore", "ignore"], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } });
+    const child = spawn("spacetimedb-standalone", args, { stdio: "ignore", env: { ...process.env, ...toolEnv(), SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } });
     try {
         await waitPing(url, 120, child);
-        const db = facts.target.database;
-        const accepted = await tokenAccepted(url, facts.token);
-        const config = await sql(url, db, facts.token, "SELECT * FROM config WHERE key = 'module_config'");
-        const init = await sql(url, db, facts.token, "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'");
-        const dump = await fullDump(url, db, facts.token);
-        const tables = Object.fromEntries(Object.entries(dump).map(([t, d]) => [t, d.rows.length]));
-        const failures = [
-            ...(accepted ? [] : ["the deployer token is rejected by the restored keys"]),
-            ...(config.rows.length === 1 ? [] : [`module_config rows: ${config.rows.length}`]),
-            ...(init.rows.length >= 1 ? [] : ["no SYSTEM_INITIALIZED event"]),
-        ];
-        const seconds = (Date.now() - started) / 1000;
-        const rowsChecked = rowCount(dump);
-        const text = [
-            `restore drill of ${facts.target.stack}: ${failures.length ? "FAILED" : "passed"}`,
-            `  backup          ${backup.id} (${backup.manifest.totals.files} files, sha256-verified twice)`,
-            `  recovery point  ${backup.manifest.recoveryPoint}`,
-            `  rows checked    ${rowsChecked} in ${Object.keys(tables).length} tables (${Object.entries(tables)
-                .map(([t, n]) => `${t} ${n}`)
-                .join(", ")})`,
-            `  token           ${accepted ? "accepted" : "REJECTED"}`,
-            `  seconds taken   ${seconds.toFixed(1)}`,
-            ...failures.map((f) => `  failure: ${f}`),
-        ].join("\n");
-        return { ok: failures.length === 0, backupId: backup.id, recoveryPoint: backup.manifest.recoveryPoint, rowsChecked, tables, seconds, text };
+        return report(facts.target.stack, `throw-away server ${url}`, backup, await check(url, facts.target.database, facts.token), started);
     } finally {
         child.kill("SIGKILL");
         await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));

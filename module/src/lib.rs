@@ -12,6 +12,7 @@ pub mod admin_ops;
 pub mod auth;
 pub mod config_rules;
 pub mod flags;
+pub mod import;
 pub mod integrity;
 pub mod presence;
 pub mod reducers;

@@ -111,7 +111,7 @@ export async function drillStack(facts: StackFacts, opts: DrillOptions): Promise
     const backup = find(opts.backupDir, opts.id);
     verify(backup);
     log(`backup ${backup.id} matches its manifest`);
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-drill-"));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-restore-drill-"));
     const root = restoredCopy(backup, tmp);
     const source = facts.target.stack;
     const name = `drill-${source}-${backup.id.toLowerCase()}`;
@@ -161,7 +161,7 @@ export async function drillServer(facts: StackFacts, opts: DrillOptions): Promis
     const started = Date.now();
     const backup = find(opts.backupDir, opts.id);
     verify(backup);
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-drill-"));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-restore-drill-"));
     const root = restoredCopy(backup, tmp);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import type { z } from "zod";
-import { ATLAS_SCHEMA_VERSION, atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import { ATLAS_SCHEMA_VERSION, type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
 
 /**
  * Reads the `atlas` stack output (from `pulumi stack output --json`, a file or stdin) and checks it
@@ -60,10 +59,7 @@ export function pickAtlas(parsed: unknown): unknown {
     }
     if ("schemaVersion" in obj) return obj;
     const keys = Object.keys(obj);
-    throw new AtlasReadError(
-        "input",
-        `no \`atlas\` output in the stack outputs (keys: ${keys.length ? keys.join(", ") : "none"}); deploy the stack with \`pulumi up\` first`,
-    );
+    throw new AtlasReadError("input", `no \`atlas\` output in the stack outputs (keys: ${keys.length ? keys.join(", ") : "none"}); deploy the stack with \`pulumi up\` first`);
 }
 
 /**
@@ -138,10 +134,6 @@ export function describe(value: unknown): string {
     if (typeof value === "object") return "an object";
     if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
     return `${typeof value} ${String(value)}`;
-}
-
-export function readAtlasFile(file: string): AtlasOutput {
-    return parseAtlas(fs.readFileSync(file, "utf8"));
 }
 
 export interface StackSource {

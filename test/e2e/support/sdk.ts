@@ -15,8 +15,20 @@ export interface SdkResult {
  * private CA can only be trusted through NODE_EXTRA_CA_CERTS, which Node reads at start.
  */
 export function runSdkClient(o: { uri: string; db: string; token: string; call: string; args: unknown[]; read?: string; caCert?: string; schemaUri?: string }): Promise<SdkResult> {
-    const argv = [path.join(ROOT, "node_modules", ".bin", "tsx"), path.join(ROOT, "test", "e2e", "clients", "sdkClient.ts"),
-        "--uri", o.uri, "--db", o.db, "--token", o.token, "--call", o.call, "--args", JSON.stringify(o.args)];
+    const argv = [
+        path.join(ROOT, "node_modules", ".bin", "tsx"),
+        path.join(ROOT, "test", "e2e", "clients", "sdkClient.ts"),
+        "--uri",
+        o.uri,
+        "--db",
+        o.db,
+        "--token",
+        o.token,
+        "--call",
+        o.call,
+        "--args",
+        JSON.stringify(o.args),
+    ];
     if (o.read) argv.push("--read", o.read);
     if (o.schemaUri) argv.push("--schema-uri", o.schemaUri);
     return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 # FILES_DIR (cloud-init seed, drill stand-ins, trusted CA) copied onto its root before first boot.
 #   host.sh start NAME IMAGE NETWORK LOOP_DEV DOMAIN FILES_DIR
 #   host.sh services NAME IMAGE NETWORK DIR MIRROR_DIR CADDY_BIN ALIAS...   the mirror + ACME CA container
+#   host.sh deployer NAME IMAGE NETWORK REPO NODE DIR   the deploy runner (the deploy address)
 #   host.sh remove NAME
 set -euo pipefail
 
@@ -36,6 +37,12 @@ case ${1:-} in
         docker run -d --name "$name" --network "$network" "${aliases[@]}" \
             -v "$dir:/srv" -v "$mirror:/srv/mirror:ro" -v "$caddy:/usr/local/bin/caddy:ro" -e XDG_DATA_HOME=/srv/data -e XDG_CONFIG_HOME=/srv/config \
             "$image" /usr/local/bin/caddy run --config /srv/Caddyfile --adapter caddyfile >/dev/null
+        ;;
+    deployer)
+        [[ $# == 7 ]] || die "usage: host.sh deployer NAME IMAGE NETWORK REPO NODE DIR"
+        # The checkout read-only (the providers and the built module), Node, and a directory for its in- and output.
+        docker run -d --name "$2" --network "$4" -v "$5:/repo:ro" -v "$6:/usr/local/bin/node:ro" -v "$7:/drill" -w /repo \
+            "$3" sleep infinity >/dev/null
         ;;
     remove)
         [[ $# == 2 ]] || die "usage: host.sh remove NAME"

@@ -6,8 +6,7 @@ import { Drill, sha256OfFile, type DrillHost, type Volume } from "../../scripts/
 import { exec, waitFor } from "../../scripts/lib/drill/exec";
 import { frontRequest } from "../../scripts/lib/drill/front";
 import { ACME_HOST } from "../../scripts/lib/drill/overrides";
-import type { ApiRequest } from "../../infra/spacetimedb/http-impl";
-import { firstClear, publishRequest, READINESS_QUERIES, settingsCalls, sqlRequest } from "../../infra/spacetimedb/protocol-impl";
+import { publishRequest } from "../../infra/spacetimedb/protocol-impl";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -49,20 +48,8 @@ async function serverActive(h: DrillHost): Promise<void> {
 }
 
 const tokenAccepted = async () => (await front("POST", "/v1/identity/websocket-token", { token })).status;
-
-/** A request the program's deploy steps send (infra/spacetimedb/protocol-impl.ts), through the host's front from the deploy address. */
-const api = (req: ApiRequest) => front(req.method, req.route, { ...(req.token ? { token: req.token } : {}), ...(req.body !== undefined ? { body: Buffer.from(req.body) } : {}), ...(req.contentType ? { contentType: req.contentType } : {}) });
-
-/** The rows the deploy wrote: the module's init event and the synced settings. */
-async function deployedRows(): Promise<string> {
-    const out: unknown[] = [];
-    for (const q of [READINESS_QUERIES.initEvents, "SELECT * FROM config"]) {
-        const r = await api(sqlRequest(drill.rendered.deploy.database, q, token));
-        if (r.status !== 200) throw new Error(`${q} -> ${r.status} ${r.body}`);
-        out.push((JSON.parse(r.body) as { rows: unknown[][] }[])[0]!.rows);
-    }
-    return JSON.stringify(out);
-}
+/** The rows the deploy wrote (init event, config rows), read from the deploy address with the deployer's token. */
+const deployedRows = () => drill.deployedRows(token);
 let rowsBefore: string;
 
 beforeAll(async () => {
@@ -133,35 +120,27 @@ describe("first boot on a blank volume", () => {
         expect(await sh(host, `ls /stdb/caddy/data/caddy/certificates/`)).toBe(`${ACME_HOST}-acme-local-directory`);
     });
 
-    it("refuses metrics, internal routes and publish from a non-deploy address; metrics and internal routes from the deploy address too", async () => {
-        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"], ["POST", "/v1/database/inner-universe"], ["PUT", "/v1/database/inner-universe"]] as const) {
-            expect(await drill.fromOtherAddress(method, p), `${method} ${p} from another address`).toBe(404);
-        }
-        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"]] as const) {
-            expect((await front(method, p, { token: "x" })).status, `${method} ${p} from the deploy address`).toBe(404);
-        }
-    });
-
-    it("mints an identity whose token the server accepts", async () => {
-        const r = await front("POST", "/v1/identity");
-        expect(r.status).toBe(200);
-        token = (JSON.parse(r.body) as { token: string }).token;
+    it("runs the program's deploy steps (identity, publish, settings, readiness) through the front from the deploy address", async () => {
+        const deployed = await drill.deploySteps();
+        token = deployed.token;
+        expect(deployed.identity).toMatch(/^[0-9a-f]{64}$/);
+        expect(deployed.database.databaseIdentity).toMatch(/^[0-9a-f]{64}$/);
         expect(await tokenAccepted()).toBe(200);
+        rowsBefore = await deployedRows();
+        const [initEvents, config] = JSON.parse(rowsBefore) as unknown[][][];
+        expect(initEvents).toHaveLength(1);
+        expect(config!.length).toBeGreaterThan(0);
     });
 
-    it("publishes the module, syncs the settings and answers the readiness queries through the front from the deploy address", async () => {
-        const d = drill.rendered.deploy;
-        const wasm = fs.readFileSync(path.resolve(ROOT, d.wasmPath));
-        const published = await api(publishRequest(d.database, firstClear(d.deleteData as "never"), token, wasm));
-        expect(published.status, published.body).toBe(200);
-        for (const { key, req } of settingsCalls(d.database, d.settings, token)) expect((await api(req)).status, key).toBe(200);
-        const init = await api(sqlRequest(d.database, READINESS_QUERIES.initEvents, token));
-        expect((JSON.parse(init.body) as { rows: unknown[] }[])[0]!.rows.length).toBe(1);
-        const config = await api(sqlRequest(d.database, READINESS_QUERIES.configRows, token));
-        expect((JSON.parse(config.body) as { rows: unknown[] }[])[0]!.rows.length).toBe(1);
-        rowsBefore = await deployedRows();
-        // From another address the same publish is refused at the front.
-        expect(await drill.fromOtherAddress("PUT", `/v1/database/${d.database}?clear=false`)).toBe(404);
+    it("refuses publish, SQL, metrics and internal routes from a non-deploy address (this machine)", async () => {
+        const db = drill.rendered.steps.database.database as string;
+        const wasm = fs.readFileSync(path.resolve(ROOT, drill.rendered.steps.database.wasmPath as string));
+        const publish = publishRequest(db, false, token, wasm);
+        expect((await front(publish.method, publish.route, { token, body: wasm, contentType: "application/wasm" })).status, "publish").toBe(404);
+        expect((await front("POST", `/v1/database/${db}/sql`, { token, body: "SELECT * FROM config", contentType: "text/plain" })).status, "sql").toBe(404);
+        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"], ["POST", "/v1/database/other"]] as const) {
+            expect((await front(method, p, { token })).status, `${method} ${p}`).toBe(404);
+        }
     });
 
     it("gave the CloudWatch agent (drill stand-in) its config parameter", async () => {

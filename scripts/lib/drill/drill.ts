@@ -41,6 +41,7 @@ export class Drill {
     readonly id = randomBytes(3).toString("hex");
     readonly network = `iu-drill-${this.id}`;
     readonly services = `iu-drill-${this.id}-services`;
+    readonly deployer = `iu-drill-${this.id}-deployer`;
     image = "";
     /** PEM of the drill CA (Caddy's local CA in the services container): signs the mirror and every ACME certificate. */
     caRoot = "";
@@ -80,8 +81,11 @@ export class Drill {
         const root = path.join(dir, "data", "caddy", "pki", "authorities", "local", "root.crt");
         this.caRoot = await waitFor("the drill CA's root certificate", 60_000, async () => (fs.existsSync(root) ? fs.readFileSync(root, "utf8") : undefined), 500);
 
-        // The machine reaches the hosts from its side of the drill network: that is the deploy address.
-        this.deployAddress = (await exec("docker", ["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", this.network])).stdout.trim();
+        // The deploy runner's address is the deploy address; the machine itself (the tests) is not one.
+        fs.mkdirSync(path.join(this.workDir, "deploy"));
+        fs.writeFileSync(path.join(this.workDir, "deploy", "ca.pem"), this.caRoot);
+        await exec("bash", [path.join(SCRIPTS, "host.sh"), "deployer", this.deployer, this.image, this.network, ROOT, process.execPath, path.join(this.workDir, "deploy")]);
+        this.deployAddress = await containerIp(this.deployer, this.network);
         const overrides = path.join(this.workDir, "overrides.json");
         fs.writeFileSync(overrides, JSON.stringify(drillOverrides({ ...this.assets, deployCidrs: [`${this.deployAddress}/32`] })));
         const out = path.join(this.workDir, "rendered.json");
@@ -92,15 +96,19 @@ export class Drill {
     }
 
     /**
-     * An HTTPS request to the host's front from the services container, an address on the drill
-     * network that is not a deploy address; answers the HTTP status.
+     * Runs the program's deploy steps (scripts/drill/deploy-steps.ts: the SpacetimeDB providers with
+     * the inputs the program registered) from the deploy runner, through the host's front.
      */
-    async fromOtherAddress(method: string, route: string): Promise<number> {
-        const r = await exec("docker", [
-            "exec", this.services, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "/srv/data/caddy/pki/authorities/local/root.crt",
-            "-X", method, "-H", "Authorization: Bearer x", "--data-binary", "", `https://${this.domain}${route}`,
-        ], { check: false });
-        return Number(r.stdout.trim());
+    async deploySteps(): Promise<DeployResult> {
+        fs.writeFileSync(path.join(this.workDir, "deploy", "steps.json"), JSON.stringify(this.rendered.steps));
+        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "deploy", "/drill/steps.json", "/drill/ca.pem", "/drill/deployed.json"], { timeoutMs: 600_000 });
+        return JSON.parse(fs.readFileSync(path.join(this.workDir, "deploy", "deployed.json"), "utf8")) as DeployResult;
+    }
+
+    /** The rows the deploy wrote, read from the deploy runner with the deployer's token (JSON text). */
+    async deployedRows(token: string): Promise<string> {
+        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "rows", "/drill/steps.json", "/drill/ca.pem", token, "/drill/rows.json"], { timeoutMs: 120_000 });
+        return fs.readFileSync(path.join(this.workDir, "deploy", "rows.json"), "utf8");
     }
 
     /** A volume file attached to a loop device; `init` prepares its bytes before it is attached. */
@@ -142,6 +150,7 @@ export class Drill {
         for (const h of [...this.hosts]) await exec("bash", [path.join(SCRIPTS, "host.sh"), "remove", h], { check: false });
         this.hosts.clear();
         await exec("bash", [path.join(SCRIPTS, "host.sh"), "remove", this.services], { check: false });
+        await exec("bash", [path.join(SCRIPTS, "host.sh"), "remove", this.deployer], { check: false });
         for (const v of [...this.volumes]) await exec("bash", [path.join(SCRIPTS, "loop.sh"), "detach", v.loop, v.file], { check: false });
         this.volumes.length = 0;
         if (this.networkCreated) await exec("docker", ["network", "rm", this.network], { check: false });
@@ -174,9 +183,8 @@ export class DrillHost {
         return { outcome, cloudInit, log: logText };
     }
 
-    async ip(): Promise<string> {
-        const r = await exec("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${this.drill.network}").IPAddress}}`, this.name]);
-        return r.stdout.trim();
+    ip(): Promise<string> {
+        return containerIp(this.name, this.drill.network);
     }
 
     /** A reboot: systemd shuts down cleanly (SIGRTMIN+3) and boots again on the same root disk. */
@@ -189,6 +197,19 @@ export class DrillHost {
         const r = await this.exec(["bash", "-c", "tail -n 40 /var/log/cloud-init-output.log; systemctl --no-pager status spacetimedb.service caddy.service stdb.mount 2>&1 | tail -n 40; journalctl --no-pager -n 40 -u spacetimedb.service -u caddy.service 2>&1"]);
         return r.stdout + r.stderr;
     }
+}
+
+export interface DeployResult {
+    identity: string;
+    /** The deployer's token (the drill's own throwaway identity). */
+    token: string;
+    database: { databaseIdentity: string; revision: string };
+    readiness: Record<string, unknown>;
+}
+
+async function containerIp(name: string, network: string): Promise<string> {
+    const r = await exec("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name]);
+    return r.stdout.trim();
 }
 
 export async function sha256OfFile(file: string): Promise<string> {

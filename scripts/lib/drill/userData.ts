@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installAwsMocks, output } from "../../../test/aws/support/awsMocks";
-import { DATABASE_TYPE, SETTINGS_TYPE } from "../../../test/support/harness";
+import { DATABASE_TYPE, IDENTITY_TYPE, READINESS_TYPE, SETTINGS_TYPE } from "../../../test/support/harness";
 import { stackFileConfig } from "../../../test/support/stackFiles";
 import { mergeConfig, pulumiConfigMap } from "./overrides";
 
@@ -14,8 +14,8 @@ export interface RenderedHost {
     volumeId: string;
     /** The stack config the program ran with (Pulumi.prod.yaml plus the overrides). */
     config: Record<string, string>;
-    /** What the program's publish and settings steps were given (project-relative wasm path). */
-    deploy: { database: string; wasmPath: string; deleteData: string; settings: Record<string, unknown> };
+    /** The inputs the program gave its deploy steps (identity, publish, settings, readiness), for scripts/drill/deploy-steps.ts. */
+    steps: Record<"identity" | "database" | "settings" | "readiness", Record<string, unknown>>;
 }
 
 /**
@@ -44,9 +44,9 @@ export async function renderProdHost(overrides: Record<string, unknown>, stack =
     const step = (type: string) => {
         const found = mocks.resources.filter((r) => r.type === type);
         if (found.length !== 1) throw new Error(`expected one ${type}, the program registered ${found.length}`);
-        return found[0]!.inputs;
+        // Without the serialized provider (`__provider`) and the engine's bookkeeping.
+        return Object.fromEntries(Object.entries(found[0]!.inputs).filter(([k]) => !k.startsWith("__")));
     };
-    const db = step(DATABASE_TYPE);
-    const deploy = { database: db.database as string, wasmPath: db.wasmPath as string, deleteData: db.deleteData as string, settings: JSON.parse(step(SETTINGS_TYPE).settingsJson as string) as Record<string, unknown> };
-    return { userData, instanceId: ops.instanceId, volumeId: ops.dataVolumeId, config, deploy };
+    const steps = { identity: step(IDENTITY_TYPE), database: step(DATABASE_TYPE), settings: step(SETTINGS_TYPE), readiness: step(READINESS_TYPE) };
+    return { userData, instanceId: ops.instanceId, volumeId: ops.dataVolumeId, config, steps };
 }

@@ -187,9 +187,16 @@ describe("reboot and host replacement keep the volume", () => {
         expect(await deployedRows()).toBe(rowsBefore);
     });
 
-    it("replacement: a new host on the same volume keeps its data (no reformat), same keys, token still accepted", async () => {
+    it("replacement: a new host waits for the volume's attachment, then keeps its data (no reformat), same keys, token still accepted", async () => {
         await drill.remove(host);
-        host = await drill.boot("host2", data, "i-00000000000000002");
+        host = await drill.boot("host2", data, "i-00000000000000002", { attachLater: true });
+        // The new host boots first; the volume moves over afterwards. The bootstrap must wait for it.
+        await waitFor("the bootstrap to start", 180_000, async () => ((await sh(host, "cat /var/log/cloud-init-output.log 2>/dev/null || true")).includes("[iu-bootstrap] starting") ? true : undefined));
+        await new Promise((r) => setTimeout(r, 8000));
+        const waiting = await sh(host, "cat /var/log/cloud-init-output.log");
+        expect(waiting).not.toMatch(/keeping its data|formatting|FATAL/);
+        expect(await sh(host, "findmnt -n /stdb || echo unmounted")).toBe("unmounted");
+        await host.attach(drill.rendered.volumeId);
         const r = await bootstrapped(host, "done");
         expect(r.log).toContain("already holds xfs: keeping its data");
         expect(r.log).not.toContain("formatting");

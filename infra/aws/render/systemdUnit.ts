@@ -83,7 +83,7 @@ export interface CaddyUnitOptions {
 export function renderCaddyUnit(o: CaddyUnitOptions): string {
     return unit([
         ["Unit", [
-            "Description=Caddy, the TLS front of SpacetimeDB (Let's Encrypt)",
+            "Description=Caddy, the TLS front of SpacetimeDB (ACME certificates)",
             "Documentation=https://caddyserver.com/docs/",
             "Wants=network-online.target",
             `After=network-online.target ${SERVER_UNIT}`,

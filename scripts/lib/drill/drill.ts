@@ -128,11 +128,15 @@ export class Drill {
         this.volumes.splice(this.volumes.indexOf(v), 1);
     }
 
-    /** Boots a host from the rendered prod user data with `volume` attached as the data volume. */
-    async boot(name: string, volume: Volume, instanceId: string): Promise<DrillHost> {
+    /**
+     * Boots a host from the rendered prod user data with `volume` as its data volume. `attachLater`:
+     * the volume's by-id link appears only when `attach` is called, as an EBS attachment that
+     * completes after the instance started (what a host replacement does).
+     */
+    async boot(name: string, volume: Volume, instanceId: string, opts: { attachLater?: boolean } = {}): Promise<DrillHost> {
         const container = `iu-drill-${this.id}-${name}`;
         const files = path.join(this.workDir, `${name}-files`);
-        seedFiles(files, { userData: this.rendered.userData, instanceId, volumeId: this.rendered.volumeId, caRoot: this.caRoot });
+        seedFiles(files, { userData: this.rendered.userData, instanceId, volumeId: opts.attachLater ? "" : this.rendered.volumeId, caRoot: this.caRoot });
         this.hosts.add(container);
         await exec("bash", [path.join(SCRIPTS, "host.sh"), "start", container, this.image, this.network, volume.loop, this.domain, files]);
         return new DrillHost(container, this);
@@ -187,6 +191,11 @@ export class DrillHost {
         return containerIp(this.name, this.drill.network);
     }
 
+    /** Completes the data volume's attachment (boot with attachLater): the udev stand-in publishes its by-id link. */
+    async attach(volumeId: string): Promise<void> {
+        await exec("docker", ["exec", this.name, "bash", "-c", `printf '%s\\n' ${volumeId} >/etc/iu-drill/volume-id`]);
+    }
+
     /** A reboot: systemd shuts down cleanly (SIGRTMIN+3) and boots again on the same root disk. */
     async reboot(): Promise<void> {
         await exec("docker", ["restart", this.name], { timeoutMs: 180_000 });
@@ -230,7 +239,7 @@ function seedFiles(dir: string, o: { userData: string; instanceId: string; volum
     put("var/lib/cloud/seed/nocloud/user-data", o.userData, 0o600);
     put("var/lib/cloud/seed/nocloud/meta-data", `instance-id: ${o.instanceId}\nlocal-hostname: ip-10-0-1-10\n`, 0o600);
     put("etc/cloud/cloud.cfg.d/99-iu-drill.cfg", fs.readFileSync(path.join(STANDINS, "99-iu-drill.cfg")));
-    put("etc/iu-drill/volume-id", `${o.volumeId}\n`);
+    put("etc/iu-drill/volume-id", o.volumeId ? `${o.volumeId}\n` : "");
     put("usr/local/share/ca-certificates/iu-drill-ca.crt", o.caRoot);
     put("usr/local/sbin/iu-drill-udev-standin", fs.readFileSync(path.join(STANDINS, "iu-drill-udev-standin")), 0o755);
     put("etc/systemd/system-generators/iu-drill-fstab-standin", fs.readFileSync(path.join(STANDINS, "iu-drill-fstab-standin")), 0o755);

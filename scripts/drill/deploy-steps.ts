@@ -43,7 +43,12 @@ async function rows(steps: Steps, caCert: string, token: string, out: string): P
 
 const [command, stepsFile, caCert, ...rest] = process.argv.slice(2);
 const steps = JSON.parse(fs.readFileSync(stepsFile ?? "", "utf8")) as Steps;
-const run = command === "deploy" ? deploy(steps, caCert!, rest[0]!) : command === "rows" ? rows(steps, caCert!, rest[0]!, rest[1]!) : Promise.reject(new Error("usage: deploy-steps.ts deploy|rows …"));
+const run =
+    command === "deploy"
+        ? deploy(steps, caCert!, rest[0]!)
+        : command === "rows"
+          ? rows(steps, caCert!, rest[0]!, rest[1]!)
+          : Promise.reject(new Error("usage: deploy-steps.ts deploy|rows …"));
 run.catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

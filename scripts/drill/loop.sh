@@ -11,22 +11,22 @@ die() {
 }
 
 case ${1:-} in
-    create)
-        [[ $# == 3 ]] || die "usage: loop.sh create FILE MIB"
-        [[ ! -e $2 ]] || die "$2 exists; refusing to overwrite a volume file"
-        truncate -s "${3}M" "$2"
-        ;;
-    attach)
-        [[ $# == 2 && -f $2 ]] || die "usage: loop.sh attach FILE"
-        losetup --find --show "$2"
-        ;;
-    detach)
-        [[ $# == 3 ]] || die "usage: loop.sh detach DEV FILE"
-        # Another session may have been handed the same number after we let go: check the backing file.
-        backing=$(losetup --noheadings --output BACK-FILE "$2" 2>/dev/null || true)
-        if [[ -n $backing && $(realpath "$backing") == $(realpath "$3") ]]; then
-            losetup --detach "$2"
-        fi
-        ;;
-    *) die "usage: loop.sh create|attach|detach …" ;;
+create)
+    [[ $# == 3 ]] || die "usage: loop.sh create FILE MIB"
+    [[ ! -e $2 ]] || die "$2 exists; refusing to overwrite a volume file"
+    truncate -s "${3}M" "$2"
+    ;;
+attach)
+    [[ $# == 2 && -f $2 ]] || die "usage: loop.sh attach FILE"
+    losetup --find --show "$2"
+    ;;
+detach)
+    [[ $# == 3 ]] || die "usage: loop.sh detach DEV FILE"
+    # Another session may have been handed the same number after we let go: check the backing file.
+    backing=$(losetup --noheadings --output BACK-FILE "$2" 2>/dev/null || true)
+    if [[ -n $backing && $(realpath "$backing") == $(realpath "$3") ]]; then
+        losetup --detach "$2"
+    fi
+    ;;
+*) die "usage: loop.sh create|attach|detach …" ;;
 esac

@@ -25,13 +25,19 @@ dir="$cache/drill-rootfs-$RELEASE-$key"
 image="inner-universe-drill-host:$RELEASE-$key"
 
 if [[ ! -f $dir/rootfs.tar ]]; then
-    command -v debootstrap >/dev/null || { log "debootstrap is missing: run scripts/setup-tools.sh"; exit 1; }
+    command -v debootstrap >/dev/null || {
+        log "debootstrap is missing: run scripts/setup-tools.sh"
+        exit 1
+    }
     start=$SECONDS
     log "debootstrap $RELEASE (one-time, ~2 min)"
     rm -rf "$dir.partial"
     mkdir -p "$dir.partial/root"
     debootstrap --variant=minbase --include="$PACKAGES" "$RELEASE" "$dir.partial/root" "$mirror" >"$dir.partial/debootstrap.log" 2>&1 ||
-        { tail -n 30 "$dir.partial/debootstrap.log" >&2; exit 1; }
+        {
+            tail -n 30 "$dir.partial/debootstrap.log" >&2
+            exit 1
+        }
     # A container has no consoles to log in on and no hardware clock; these only slow boot down.
     rm -f "$dir.partial/root/etc/systemd/system/getty.target.wants/"* || true
     tar -C "$dir.partial/root" --numeric-owner -cf "$dir.partial/rootfs.tar" .

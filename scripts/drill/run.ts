@@ -17,7 +17,12 @@ async function main() {
         const volume = await drill.volume("data");
         const host = await drill.boot("host1", volume, drill.rendered.instanceId);
         const result = await host.bootstrap();
-        process.stdout.write(`bootstrap: ${result.outcome} (cloud-init: ${result.cloudInit})\n${result.log.split("\n").filter((l) => l.includes("[iu-bootstrap]")).join("\n")}\n`);
+        process.stdout.write(
+            `bootstrap: ${result.outcome} (cloud-init: ${result.cloudInit})\n${result.log
+                .split("\n")
+                .filter((l) => l.includes("[iu-bootstrap]"))
+                .join("\n")}\n`,
+        );
         if (result.outcome !== "done") throw new Error(`bootstrap ${result.outcome}:\n${await host.diagnostics()}`);
         const ip = await host.ip();
         const ping = await waitFor("/v1/ping through the TLS front", 180_000, async () => {

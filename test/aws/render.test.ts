@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { hostSpec } from "../../infra/aws/hostSpec";
 import { renderBootstrap, shellQuote } from "../../infra/aws/render/bootstrap";
 import { coveringCidrs } from "../../infra/aws/render/cidr";
 import { hostFiles, renderUserData } from "../../infra/aws/render/cloudInit";
 import { BOOTSTRAP_PATH, DATA_FSTYPE, ebsByIdPath } from "../../infra/aws/render/constants";
 import { emittedMetric, renderCwAgentConfig } from "../../infra/aws/render/cwAgentConfig";
 import { renderAlbProxyUnits, renderCaddyUnit, renderServerUnit, serverExecStart } from "../../infra/aws/render/systemdUnit";
-import { hostSpec } from "../../infra/aws/hostSpec";
 import { specs, VOLUME_ID } from "./support/specs";
 import { prodConfig } from "./support/stack";
 
@@ -19,7 +19,10 @@ const file = (spec: keyof typeof specs, path: string) => {
 describe("server command line", () => {
     const base = { rootDir: "/stdb", version: "1.2.0", port: 3000, environment: "prod" };
     it.each([
-        ["standalone", "/stdb/bin/1.2.0/spacetimedb-standalone start --data-dir /stdb/data --jwt-pub-key-path /stdb/config/id_ecdsa.pub --jwt-priv-key-path /stdb/config/id_ecdsa --listen-addr 127.0.0.1:3000"],
+        [
+            "standalone",
+            "/stdb/bin/1.2.0/spacetimedb-standalone start --data-dir /stdb/data --jwt-pub-key-path /stdb/config/id_ecdsa.pub --jwt-priv-key-path /stdb/config/id_ecdsa --listen-addr 127.0.0.1:3000",
+        ],
         ["spacetime", "/usr/local/bin/spacetime --root-dir=/stdb start --listen-addr 127.0.0.1:3000"],
     ] as const)("%s", (command, expected) => {
         expect(serverExecStart({ ...base, command })).toBe(expected);
@@ -145,7 +148,11 @@ describe("CloudWatch agent config and the metrics alarms name", () => {
         expect(config.agent.omit_hostname).toBe(true);
         expect(config.metrics.append_dimensions).toEqual({ InstanceId: "${aws:InstanceId}" });
         expect(config.metrics.metrics_collected.disk).toEqual({ resources: ["/stdb"], measurement: ["used_percent"], drop_device: true });
-        expect(config.logs.logs_collected.files.collect_list.map((f) => f.file_path)).toEqual(["/var/log/spacetimedb/server.log", "/var/log/cloud-init-output.log", "/var/log/caddy/access.log"]);
+        expect(config.logs.logs_collected.files.collect_list.map((f) => f.file_path)).toEqual([
+            "/var/log/spacetimedb/server.log",
+            "/var/log/cloud-init-output.log",
+            "/var/log/caddy/access.log",
+        ]);
         expect(new Set(config.logs.logs_collected.files.collect_list.map((f) => f.log_group_name))).toEqual(new Set(["/inner-universe/prod/host"]));
     });
     it("emits disk_used_percent with InstanceId, path and fstype (device dropped, no host)", () => {
@@ -157,7 +164,11 @@ describe("CloudWatch agent config and the metrics alarms name", () => {
         expect(emittedMetric(config, "mem", { instanceId: "i-1" })).toEqual({ namespace: "CWAgent", metricName: "mem_used_percent", dimensions: { InstanceId: "i-1" } });
     });
     it("would name device and host too if the config kept them", () => {
-        const loose = { ...config, agent: { ...config.agent, omit_hostname: false }, metrics: { ...config.metrics, metrics_collected: { ...config.metrics.metrics_collected, disk: { ...config.metrics.metrics_collected.disk, drop_device: false } } } };
+        const loose = {
+            ...config,
+            agent: { ...config.agent, omit_hostname: false },
+            metrics: { ...config.metrics, metrics_collected: { ...config.metrics.metrics_collected, disk: { ...config.metrics.metrics_collected.disk, drop_device: false } } },
+        };
         expect(emittedMetric(loose, "disk", { instanceId: "i-1", path: "/stdb", fstype: "xfs", device: "nvme1n1", host: "ip-10-0-1-10" }).dimensions).toEqual({
             path: "/stdb",
             device: "nvme1n1",
@@ -173,7 +184,10 @@ describe("CIDR sets", () => {
     it.each([
         [["0.0.0.0/0", "203.0.113.0/28"], ["0.0.0.0/0"]],
         [["203.0.113.0/28", "203.0.113.0/24"], ["203.0.113.0/24"]],
-        [["198.51.100.0/24", "203.0.113.0/28", "198.51.100.0/24"], ["198.51.100.0/24", "203.0.113.0/28"]],
+        [
+            ["198.51.100.0/24", "203.0.113.0/28", "198.51.100.0/24"],
+            ["198.51.100.0/24", "203.0.113.0/28"],
+        ],
     ])("%j → %j", (input, expected) => expect(coveringCidrs(input)).toEqual(expected));
 });
 
@@ -183,7 +197,10 @@ describe("host OS and ACME directory", () => {
             tls: { acme_ca: "https://acme-staging-v02.api.letsencrypt.org/directory" },
             aws: {
                 instance: { type: "r7i.large", os: "debian", ami_parameter: "/aws/service/debian/release/bookworm/latest/amd64", ami_owners: ["136693071363"], root_volume_gb: 20 },
-                cloudwatch_agent_deb: { url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb", sha256: "c".repeat(64) },
+                cloudwatch_agent_deb: {
+                    url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb",
+                    sha256: "c".repeat(64),
+                },
             },
         }),
         VOLUME_ID,
@@ -217,10 +234,18 @@ describe("host OS and ACME directory", () => {
         expect(file("acme", "/etc/systemd/system/caddy.service").split("\n")).toContain("AssertPathIsMountPoint=/stdb");
     });
     it("the mount waits for udev's by-uuid link (what every later boot mounts through)", () => {
-        expect(bootstrapOf(debian)).toContain('until [[ -e /dev/disk/by-uuid/$uuid ]]; do');
+        expect(bootstrapOf(debian)).toContain("until [[ -e /dev/disk/by-uuid/$uuid ]]; do");
     });
     it("a Debian host in the largest configuration still fits the 16 KiB user data limit", () => {
-        const big = { ...debian, front: { ...(debian.front as Extract<typeof debian.front, { mode: "acme" }>), exposeCall: true, exposeSql: true, deployCidrs: Array.from({ length: 10 }, (_, i) => `198.51.${100 + i}.0/24`) } };
+        const big = {
+            ...debian,
+            front: {
+                ...(debian.front as Extract<typeof debian.front, { mode: "acme" }>),
+                exposeCall: true,
+                exposeSql: true,
+                deployCidrs: Array.from({ length: 10 }, (_, i) => `198.51.${100 + i}.0/24`),
+            },
+        };
         expect(Buffer.byteLength(renderUserData(big))).toBeLessThan(16 * 1024);
     });
 });

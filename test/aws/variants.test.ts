@@ -1,14 +1,14 @@
-import type { StackConfig } from "../../infra/config";
 import { describe, expect, it } from "vitest";
 import { checkedSubnetId } from "../../infra/aws/network";
 import { AwsServer, checkAwsServerConfig } from "../../infra/aws/server";
-import { ConfigError } from "../../infra/config/errors";
-import { all, one } from "./support/awsMocks";
-import { buildAwsServer, prodConfig } from "./support/stack";
+import type { StackConfig } from "../../infra/config";
 import { parseStackConfig } from "../../infra/config";
+import { ConfigError } from "../../infra/config/errors";
 import { ACME_DIRECTORY, drillOverrides, mergeConfig, pulumiConfigMap } from "../../scripts/lib/drill/overrides";
 import { stackFileConfig } from "../support/stackFiles";
+import { all, one } from "./support/awsMocks";
 import { ALB_SECTION } from "./support/specs";
+import { buildAwsServer, prodConfig } from "./support/stack";
 
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 
@@ -34,7 +34,12 @@ describe("an unprotected stack (staging) in a configured VPC with a customer key
             aws: {
                 vpc_id: "vpc-0abc1234def567890",
                 data_volume: { size_gb: 50, iops: 3000, throughput: 125, device_name: "/dev/sdf", kms_key_id: KEY },
-                instance: { type: "m7i.large", ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64:61", ami_owners: ["amazon"], root_volume_gb: 20 },
+                instance: {
+                    type: "m7i.large",
+                    ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64:61",
+                    ami_owners: ["amazon"],
+                    root_volume_gb: 20,
+                },
             },
         });
         const { resources, invokes } = await buildAwsServer(cfg, { subnetVpc: "vpc-0abc1234def567890" }, "staging");
@@ -86,7 +91,9 @@ describe("deploy-time cross-checks", () => {
 
 describe("alarm subscriptions", () => {
     it("adds an HTTPS endpoint subscription when configured, and keeps us-east-1 alarms on a us-east-1 topic", async () => {
-        const cfg = prodConfig({ aws: { alarms: { email: "oncall@inner-universe.example", https_endpoint: "https://events.example.com/hook", cpu_percent: 80, memory_percent: 85, disk_percent: 75 } } });
+        const cfg = prodConfig({
+            aws: { alarms: { email: "oncall@inner-universe.example", https_endpoint: "https://events.example.com/hook", cpu_percent: 80, memory_percent: 85, disk_percent: 75 } },
+        });
         const { resources } = await buildAwsServer(cfg, {}, "hooks");
         const subs = all(resources, "aws:sns/topicSubscription:TopicSubscription").map((s) => [s.inputs.protocol, s.inputs.endpoint, s.inputs.region ?? "home"]);
         expect(subs.sort()).toEqual(
@@ -127,11 +134,31 @@ describe("a Debian host (aws.instance.os debian)", () => {
     };
     it.each([
         ["no agent package", { aws: { instance: DEBIAN_INSTANCE } }, "inner-universe:aws.cloudwatch_agent_deb: required for instance.os debian"],
-        ["an Amazon Linux parameter", { aws: { instance: { ...DEBIAN_INSTANCE, ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" }, cloudwatch_agent_deb: AGENT_DEB } }, "inner-universe:aws.instance.ami_parameter: instance.os is debian: name a Debian parameter"],
-        ["Amazon as the AMI owner", { aws: { instance: { ...DEBIAN_INSTANCE, ami_owners: ["amazon"] }, cloudwatch_agent_deb: AGENT_DEB } }, 'inner-universe:aws.instance.ami_owners: Debian publishes its AMIs from account 136693071363; set ami_owners: ["136693071363"]'],
-        ["an arm64 agent on an x86 instance", { aws: { instance: DEBIAN_INSTANCE, cloudwatch_agent_deb: { ...AGENT_DEB, url: AGENT_DEB.url.replace("amd64", "arm64") } } }, "inner-universe:aws.cloudwatch_agent_deb.url: is an arm64 build but r7i.large is x86_64"],
-        ["a Debian parameter on al2023", { aws: { instance: { ...DEBIAN_INSTANCE, os: "al2023" } } }, "inner-universe:aws.instance.ami_parameter: is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian"],
-        ["acme_ca outside acme mode", { tls: { mode: "alb", acme_ca: "https://acme-staging-v02.api.letsencrypt.org/directory" }, aws: { alb: ALB_SECTION } }, "inner-universe:tls.acme_ca: only used by tls.mode acme (tls.mode is alb); remove it"],
+        [
+            "an Amazon Linux parameter",
+            { aws: { instance: { ...DEBIAN_INSTANCE, ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" }, cloudwatch_agent_deb: AGENT_DEB } },
+            "inner-universe:aws.instance.ami_parameter: instance.os is debian: name a Debian parameter",
+        ],
+        [
+            "Amazon as the AMI owner",
+            { aws: { instance: { ...DEBIAN_INSTANCE, ami_owners: ["amazon"] }, cloudwatch_agent_deb: AGENT_DEB } },
+            'inner-universe:aws.instance.ami_owners: Debian publishes its AMIs from account 136693071363; set ami_owners: ["136693071363"]',
+        ],
+        [
+            "an arm64 agent on an x86 instance",
+            { aws: { instance: DEBIAN_INSTANCE, cloudwatch_agent_deb: { ...AGENT_DEB, url: AGENT_DEB.url.replace("amd64", "arm64") } } },
+            "inner-universe:aws.cloudwatch_agent_deb.url: is an arm64 build but r7i.large is x86_64",
+        ],
+        [
+            "a Debian parameter on al2023",
+            { aws: { instance: { ...DEBIAN_INSTANCE, os: "al2023" } } },
+            "inner-universe:aws.instance.ami_parameter: is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian",
+        ],
+        [
+            "acme_ca outside acme mode",
+            { tls: { mode: "alb", acme_ca: "https://acme-staging-v02.api.letsencrypt.org/directory" }, aws: { alb: ALB_SECTION } },
+            "inner-universe:tls.acme_ca: only used by tls.mode acme (tls.mode is alb); remove it",
+        ],
         ["a plain-http ACME directory", { tls: { acme_ca: "http://acme.example/directory" } }, "inner-universe:tls.acme_ca: expected an https:// ACME directory URL"],
     ] as const)("refuses %s, naming the key and the fix", (_, over, message) => {
         expect(problems(over as Parameters<typeof prodConfig>[0])).toContain(message);

@@ -2,11 +2,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Drill, sha256OfFile, type DrillHost, type Volume } from "../../scripts/lib/drill/drill";
+import { publishRequest } from "../../infra/spacetimedb/protocol-impl";
+import { Drill, type DrillHost, sha256OfFile, type Volume } from "../../scripts/lib/drill/drill";
 import { exec, waitFor } from "../../scripts/lib/drill/exec";
 import { frontRequest } from "../../scripts/lib/drill/front";
 import { ACME_HOST } from "../../scripts/lib/drill/overrides";
-import { publishRequest } from "../../infra/spacetimedb/protocol-impl";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -44,7 +44,9 @@ async function pingThroughFront(): Promise<void> {
 }
 
 async function serverActive(h: DrillHost): Promise<void> {
-    await waitFor(`spacetimedb.service active on ${h.name}`, 180_000, async () => ((await unitProps(h, "spacetimedb.service", "ActiveState")).ActiveState === "active" ? true : undefined));
+    await waitFor(`spacetimedb.service active on ${h.name}`, 180_000, async () =>
+        (await unitProps(h, "spacetimedb.service", "ActiveState")).ActiveState === "active" ? true : undefined,
+    );
 }
 
 const tokenAccepted = async () => (await front("POST", "/v1/identity/websocket-token", { token })).status;
@@ -65,7 +67,15 @@ afterAll(async () => {
 describe("the drill's own scripts", () => {
     it("pass shellcheck", () => {
         const dir = path.join(ROOT, "scripts", "drill");
-        const files = [...fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)), path.join(dir, "standins", "iu-drill-udev-standin"), path.join(dir, "standins", "iu-drill-fstab-standin"), path.join(dir, "standins", "amazon-cloudwatch-agent-ctl")];
+        const files = [
+            ...fs
+                .readdirSync(dir)
+                .filter((f) => f.endsWith(".sh"))
+                .map((f) => path.join(dir, f)),
+            path.join(dir, "standins", "iu-drill-udev-standin"),
+            path.join(dir, "standins", "iu-drill-fstab-standin"),
+            path.join(dir, "standins", "amazon-cloudwatch-agent-ctl"),
+        ];
         for (const f of files) {
             const r = spawnSync("shellcheck", ["-x", "--severity=style", f], { cwd: ROOT, encoding: "utf8" });
             if (r.error) throw new Error(`shellcheck is not installed (scripts/setup-tools.sh installs it): ${r.error.message}`);
@@ -138,7 +148,11 @@ describe("first boot on a blank volume", () => {
         const publish = publishRequest(db, false, token, wasm);
         expect((await front(publish.method, publish.route, { token, body: wasm, contentType: "application/wasm" })).status, "publish").toBe(404);
         expect((await front("POST", `/v1/database/${db}/sql`, { token, body: "SELECT * FROM config", contentType: "text/plain" })).status, "sql").toBe(404);
-        for (const [method, p] of [["GET", "/v1/metrics"], ["GET", "/internal/identity"], ["POST", "/v1/database/other"]] as const) {
+        for (const [method, p] of [
+            ["GET", "/v1/metrics"],
+            ["GET", "/internal/identity"],
+            ["POST", "/v1/database/other"],
+        ] as const) {
             expect((await front(method, p, { token })).status, `${method} ${p}`).toBe(404);
         }
     });
@@ -152,7 +166,11 @@ describe("the server unit", () => {
     it("systemctl stop stops the server with SIGINT", async () => {
         await sh(host, "systemctl stop spacetimedb.service");
         // The 1.2 server installs no signal handler: it dies of the signal systemd sent, which systemd records.
-        expect(await unitProps(host, "spacetimedb.service", "ActiveState", "ExecMainCode", "ExecMainStatus")).toEqual({ ActiveState: "inactive", ExecMainCode: "2", ExecMainStatus: "2" });
+        expect(await unitProps(host, "spacetimedb.service", "ActiveState", "ExecMainCode", "ExecMainStatus")).toEqual({
+            ActiveState: "inactive",
+            ExecMainCode: "2",
+            ExecMainStatus: "2",
+        });
         // SIGINT is one of the signals systemd counts as a clean stop: no failure, nothing to restart.
         expect(await sh(host, "journalctl -u spacetimedb.service --no-pager -n 20")).toContain("spacetimedb.service: Deactivated successfully.");
         await sh(host, "systemctl start spacetimedb.service");
@@ -191,7 +209,9 @@ describe("reboot and host replacement keep the volume", () => {
         await drill.remove(host);
         host = await drill.boot("host2", data, "i-00000000000000002", { attachLater: true });
         // The new host boots first; the volume moves over afterwards. The bootstrap must wait for it.
-        await waitFor("the bootstrap to start", 180_000, async () => ((await sh(host, "cat /var/log/cloud-init-output.log 2>/dev/null || true")).includes("[iu-bootstrap] starting") ? true : undefined));
+        await waitFor("the bootstrap to start", 180_000, async () =>
+            (await sh(host, "cat /var/log/cloud-init-output.log 2>/dev/null || true")).includes("[iu-bootstrap] starting") ? true : undefined,
+        );
         await new Promise((r) => setTimeout(r, 8000));
         const waiting = await sh(host, "cat /var/log/cloud-init-output.log");
         expect(waiting).not.toMatch(/keeping its data|formatting|FATAL/);
@@ -226,7 +246,11 @@ describe("reboot and host replacement keep the volume", () => {
 
 describe("the bootstrap refuses volumes it must not format, and leaves every byte as it was", () => {
     const cases: [string, (file: string) => Promise<void>, string][] = [
-        ["a volume holding another filesystem (ext4)", async (f) => void (await exec("mkfs.ext4", ["-q", "-F", f], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } })), "holds ext4, expected xfs; refusing to reformat data"],
+        [
+            "a volume holding another filesystem (ext4)",
+            async (f) => void (await exec("mkfs.ext4", ["-q", "-F", f], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } })),
+            "holds ext4, expected xfs; refusing to reformat data",
+        ],
         [
             "a non-blank volume with no filesystem signature",
             async (f) => {

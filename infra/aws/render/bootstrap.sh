@@ -25,9 +25,9 @@ prepare_filesystem() {
     local dev=$1 fstype="" rc=0
     fstype=$(blkid -p -o value -s TYPE "$dev") || rc=$?
     case $rc in
-        0) ;;
-        2) fstype="" ;;
-        *) die "blkid failed on $dev (exit $rc); not touching it" ;;
+    0) ;;
+    2) fstype="" ;;
+    *) die "blkid failed on $dev (exit $rc); not touching it" ;;
     esac
     if [[ -z $fstype ]]; then
         # No signature is not proof of no data: require the first MiB to be zeros too.
@@ -76,23 +76,23 @@ ensure_user() {
 # Installs what the host needs from the OS's own repositories, and the CloudWatch agent.
 install_packages() {
     case $HOST_OS in
-        al2023) dnf install -y amazon-cloudwatch-agent rsyslog ;;
-        debian)
-            local missing=() p work
-            for p in xfsprogs rsyslog curl; do
-                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-            done
-            if ((${#missing[@]} > 0)); then
-                apt-get update -q
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-            fi
-            # Debian has no package for the agent: AWS publishes a .deb, pinned here by sha256.
-            work=$(mktemp -d)
-            fetch_verified "$CW_AGENT_DEB_URL" "$CW_AGENT_DEB_SHA256" "$work/agent.deb"
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$work/agent.deb"
-            rm -rf "$work"
-            ;;
-        *) die "unknown host OS $HOST_OS" ;;
+    al2023) dnf install -y amazon-cloudwatch-agent rsyslog ;;
+    debian)
+        local missing=() p work
+        for p in xfsprogs rsyslog curl; do
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+        done
+        if ((${#missing[@]} > 0)); then
+            apt-get update -q
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+        fi
+        # Debian has no package for the agent: AWS publishes a .deb, pinned here by sha256.
+        work=$(mktemp -d)
+        fetch_verified "$CW_AGENT_DEB_URL" "$CW_AGENT_DEB_SHA256" "$work/agent.deb"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$work/agent.deb"
+        rm -rf "$work"
+        ;;
+    *) die "unknown host OS $HOST_OS" ;;
     esac
     [[ -x $CW_AGENT_CTL ]] || die "CloudWatch agent not installed ($CW_AGENT_CTL missing)"
 }
@@ -170,16 +170,16 @@ main() {
     log "SpacetimeDB answers on 127.0.0.1:$STDB_PORT"
 
     case $FRONT in
-        acme)
-            install_caddy
-            "$CADDY_BIN" validate --config "$CADDYFILE" --adapter caddyfile
-            systemctl enable --now "$CADDY_UNIT"
-            ;;
-        alb)
-            [[ -x $SOCKET_PROXYD ]] || die "$SOCKET_PROXYD missing"
-            systemctl enable --now "$ALB_PROXY_SOCKET"
-            ;;
-        *) die "unknown front $FRONT" ;;
+    acme)
+        install_caddy
+        "$CADDY_BIN" validate --config "$CADDYFILE" --adapter caddyfile
+        systemctl enable --now "$CADDY_UNIT"
+        ;;
+    alb)
+        [[ -x $SOCKET_PROXYD ]] || die "$SOCKET_PROXYD missing"
+        systemctl enable --now "$ALB_PROXY_SOCKET"
+        ;;
+    *) die "unknown front $FRONT" ;;
     esac
     log "done"
 }

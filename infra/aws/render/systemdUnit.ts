@@ -30,44 +30,50 @@ export function serverExecStart(o: ServerUnitOptions): string {
 
 export function renderServerUnit(o: ServerUnitOptions): string {
     return unit([
-        ["Unit", [
-            `Description=SpacetimeDB server (inner-universe ${o.environment})`,
-            "Documentation=https://spacetimedb.com/docs",
-            "Wants=network-online.target",
-            "After=network-online.target",
-            // The fstab entry is nofail so the host still boots for repair; the server must not
-            // start on the root disk instead, where it would mint new keys and an empty database.
-            `RequiresMountsFor=${o.rootDir}`,
-            `AssertPathIsMountPoint=${o.rootDir}`,
-        ]],
-        ["Service", [
-            "Type=simple",
-            "User=spacetimedb",
-            "Group=spacetimedb",
-            `WorkingDirectory=${o.rootDir}`,
-            `ExecStart=${serverExecStart(o)}`,
-            // SIGINT is the only graceful shutdown; SIGTERM is a hard stop.
-            "KillSignal=SIGINT",
-            "TimeoutStopSec=120",
-            "Restart=always",
-            "RestartSec=5",
-            "StandardOutput=journal",
-            "StandardError=journal",
-            `SyslogIdentifier=${SERVER_LOG_TAG}`,
-            "LimitNOFILE=65536",
-            "NoNewPrivileges=yes",
-            "ProtectSystem=strict",
-            `ReadWritePaths=${o.rootDir}`,
-            "ProtectHome=yes",
-            "PrivateTmp=yes",
-            "PrivateDevices=yes",
-            "ProtectKernelTunables=yes",
-            "ProtectKernelModules=yes",
-            "ProtectControlGroups=yes",
-            "RestrictSUIDSGID=yes",
-            "LockPersonality=yes",
-            // No MemoryDenyWriteExecute: the wasm runtime compiles modules to native code.
-        ]],
+        [
+            "Unit",
+            [
+                `Description=SpacetimeDB server (inner-universe ${o.environment})`,
+                "Documentation=https://spacetimedb.com/docs",
+                "Wants=network-online.target",
+                "After=network-online.target",
+                // The fstab entry is nofail so the host still boots for repair; the server must not
+                // start on the root disk instead, where it would mint new keys and an empty database.
+                `RequiresMountsFor=${o.rootDir}`,
+                `AssertPathIsMountPoint=${o.rootDir}`,
+            ],
+        ],
+        [
+            "Service",
+            [
+                "Type=simple",
+                "User=spacetimedb",
+                "Group=spacetimedb",
+                `WorkingDirectory=${o.rootDir}`,
+                `ExecStart=${serverExecStart(o)}`,
+                // SIGINT is the only graceful shutdown; SIGTERM is a hard stop.
+                "KillSignal=SIGINT",
+                "TimeoutStopSec=120",
+                "Restart=always",
+                "RestartSec=5",
+                "StandardOutput=journal",
+                "StandardError=journal",
+                `SyslogIdentifier=${SERVER_LOG_TAG}`,
+                "LimitNOFILE=65536",
+                "NoNewPrivileges=yes",
+                "ProtectSystem=strict",
+                `ReadWritePaths=${o.rootDir}`,
+                "ProtectHome=yes",
+                "PrivateTmp=yes",
+                "PrivateDevices=yes",
+                "ProtectKernelTunables=yes",
+                "ProtectKernelModules=yes",
+                "ProtectControlGroups=yes",
+                "RestrictSUIDSGID=yes",
+                "LockPersonality=yes",
+                // No MemoryDenyWriteExecute: the wasm runtime compiles modules to native code.
+            ],
+        ],
         ["Install", ["WantedBy=multi-user.target"]],
     ]);
 }
@@ -82,33 +88,39 @@ export interface CaddyUnitOptions {
 
 export function renderCaddyUnit(o: CaddyUnitOptions): string {
     return unit([
-        ["Unit", [
-            "Description=Caddy, the TLS front of SpacetimeDB (ACME certificates)",
-            "Documentation=https://caddyserver.com/docs/",
-            "Wants=network-online.target",
-            `After=network-online.target ${SERVER_UNIT}`,
-            `RequiresMountsFor=${o.dataDir}`,
-            // Like the server: if the volume did not mount (nofail), never start on the root disk,
-            // where Caddy would register a new ACME account and order a duplicate certificate.
-            ...(o.mountPoint ? [`AssertPathIsMountPoint=${o.mountPoint}`] : []),
-        ]],
-        ["Service", [
-            "Type=notify",
-            "User=caddy",
-            "Group=caddy",
-            `Environment=XDG_DATA_HOME=${o.dataDir}/data XDG_CONFIG_HOME=${o.dataDir}/config`,
-            `ExecStart=${CADDY_BIN} run --config ${CADDYFILE_PATH} --adapter caddyfile`,
-            "TimeoutStopSec=10s",
-            "Restart=always",
-            "RestartSec=5",
-            "LimitNOFILE=1048576",
-            "AmbientCapabilities=CAP_NET_BIND_SERVICE",
-            "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-            "NoNewPrivileges=yes",
-            "ProtectSystem=full",
-            "ProtectHome=yes",
-            "PrivateTmp=yes",
-        ]],
+        [
+            "Unit",
+            [
+                "Description=Caddy, the TLS front of SpacetimeDB (ACME certificates)",
+                "Documentation=https://caddyserver.com/docs/",
+                "Wants=network-online.target",
+                `After=network-online.target ${SERVER_UNIT}`,
+                `RequiresMountsFor=${o.dataDir}`,
+                // Like the server: if the volume did not mount (nofail), never start on the root disk,
+                // where Caddy would register a new ACME account and order a duplicate certificate.
+                ...(o.mountPoint ? [`AssertPathIsMountPoint=${o.mountPoint}`] : []),
+            ],
+        ],
+        [
+            "Service",
+            [
+                "Type=notify",
+                "User=caddy",
+                "Group=caddy",
+                `Environment=XDG_DATA_HOME=${o.dataDir}/data XDG_CONFIG_HOME=${o.dataDir}/config`,
+                `ExecStart=${CADDY_BIN} run --config ${CADDYFILE_PATH} --adapter caddyfile`,
+                "TimeoutStopSec=10s",
+                "Restart=always",
+                "RestartSec=5",
+                "LimitNOFILE=1048576",
+                "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                "NoNewPrivileges=yes",
+                "ProtectSystem=full",
+                "ProtectHome=yes",
+                "PrivateTmp=yes",
+            ],
+        ],
         ["Install", ["WantedBy=multi-user.target"]],
     ]);
 }
@@ -131,19 +143,21 @@ export function renderAlbProxyUnits(o: AlbProxyOptions): { socket: string; servi
         ["Install", ["WantedBy=sockets.target"]],
     ]);
     const service = unit([
-        ["Unit", [
-            "Description=Relay from the ALB target port to SpacetimeDB on loopback",
-            `Requires=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`,
-            `After=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`,
-        ]],
-        ["Service", [
-            `ExecStart=${SOCKET_PROXYD} --connections-max=${o.maxConnections} 127.0.0.1:${o.serverPort}`,
-            "DynamicUser=yes",
-            "NoNewPrivileges=yes",
-            "ProtectSystem=strict",
-            "ProtectHome=yes",
-            "PrivateTmp=yes",
-        ]],
+        [
+            "Unit",
+            ["Description=Relay from the ALB target port to SpacetimeDB on loopback", `Requires=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`, `After=${ALB_PROXY_SOCKET} ${SERVER_UNIT}`],
+        ],
+        [
+            "Service",
+            [
+                `ExecStart=${SOCKET_PROXYD} --connections-max=${o.maxConnections} 127.0.0.1:${o.serverPort}`,
+                "DynamicUser=yes",
+                "NoNewPrivileges=yes",
+                "ProtectSystem=strict",
+                "ProtectHome=yes",
+                "PrivateTmp=yes",
+            ],
+        ],
     ]);
     return { socket, service };
 }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { exec } from "./exec";
-import { ACME_DIRECTORY, MIRROR_HOST, type DrillAssets } from "./overrides";
+import { ACME_DIRECTORY, type DrillAssets, MIRROR_HOST } from "./overrides";
 
 const STANDINS = path.resolve(__dirname, "..", "..", "drill", "standins");
 
@@ -34,7 +34,16 @@ export async function buildAssets(src: AssetSources): Promise<BuiltAssets> {
         return `${p}:${s.size}:${s.mtimeMs}`;
     };
     const key = createHash("sha256")
-        .update([stat(src.serverBinary), src.serverVersion, stat(src.caddyBinary), caddyVersion, fs.readFileSync(path.join(STANDINS, "amazon-cloudwatch-agent-ctl"), "utf8"), fs.readFileSync(__filename, "utf8")].join("\n"))
+        .update(
+            [
+                stat(src.serverBinary),
+                src.serverVersion,
+                stat(src.caddyBinary),
+                caddyVersion,
+                fs.readFileSync(path.join(STANDINS, "amazon-cloudwatch-agent-ctl"), "utf8"),
+                fs.readFileSync(__filename, "utf8"),
+            ].join("\n"),
+        )
         .digest("hex")
         .slice(0, 12);
     const cache = process.env.IU_CACHE || path.join(os.homedir(), ".cache", "inner-universe");

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildAssets, type BuiltAssets } from "./assets";
-import { exec, waitFor, type ExecResult } from "./exec";
+import { type BuiltAssets, buildAssets } from "./assets";
+import { type ExecResult, exec, waitFor } from "./exec";
 import { ACME_HOST, drillOverrides, MIRROR_HOST } from "./overrides";
 import type { RenderedHost } from "./userData";
 
@@ -101,13 +101,17 @@ export class Drill {
      */
     async deploySteps(): Promise<DeployResult> {
         fs.writeFileSync(path.join(this.workDir, "deploy", "steps.json"), JSON.stringify(this.rendered.steps));
-        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "deploy", "/drill/steps.json", "/drill/ca.pem", "/drill/deployed.json"], { timeoutMs: 600_000 });
+        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "deploy", "/drill/steps.json", "/drill/ca.pem", "/drill/deployed.json"], {
+            timeoutMs: 600_000,
+        });
         return JSON.parse(fs.readFileSync(path.join(this.workDir, "deploy", "deployed.json"), "utf8")) as DeployResult;
     }
 
     /** The rows the deploy wrote, read from the deploy runner with the deployer's token (JSON text). */
     async deployedRows(token: string): Promise<string> {
-        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "rows", "/drill/steps.json", "/drill/ca.pem", token, "/drill/rows.json"], { timeoutMs: 120_000 });
+        await exec("docker", ["exec", this.deployer, "node", "scripts/drill/deploy-steps.ts", "rows", "/drill/steps.json", "/drill/ca.pem", token, "/drill/rows.json"], {
+            timeoutMs: 120_000,
+        });
         return fs.readFileSync(path.join(this.workDir, "deploy", "rows.json"), "utf8");
     }
 
@@ -203,7 +207,11 @@ export class DrillHost {
 
     /** The unit's state and journal, for failure messages. */
     async diagnostics(): Promise<string> {
-        const r = await this.exec(["bash", "-c", "tail -n 40 /var/log/cloud-init-output.log; systemctl --no-pager status spacetimedb.service caddy.service stdb.mount 2>&1 | tail -n 40; journalctl --no-pager -n 40 -u spacetimedb.service -u caddy.service 2>&1"]);
+        const r = await this.exec([
+            "bash",
+            "-c",
+            "tail -n 40 /var/log/cloud-init-output.log; systemctl --no-pager status spacetimedb.service caddy.service stdb.mount 2>&1 | tail -n 40; journalctl --no-pager -n 40 -u spacetimedb.service -u caddy.service 2>&1",
+        ]);
         return r.stdout + r.stderr;
     }
 }

@@ -10,10 +10,8 @@ import type { RenderedHost } from "./userData";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const SCRIPTS = path.join(ROOT, "scripts", "drill");
 const STANDINS = path.join(SCRIPTS, "standins");
-/** Where the server lands on a Nitro instance: the EBS volume's NVMe namespace. */
-export const DATA_DEVICE = "/dev/nvme1n1";
 /** The smallest volume mkfs.xfs accepts is 300 MiB. */
-export const VOLUME_MIB = 512;
+const VOLUME_MIB = 512;
 
 export interface Volume {
     name: string;

@@ -31,7 +31,7 @@ export function exec(cmd: string, args: string[], opts: { input?: string | Buffe
     });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the error names what was awaited. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 1000): Promise<T> {

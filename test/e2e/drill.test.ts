@@ -83,6 +83,23 @@ describe("the drill's own scripts", () => {
         }
     });
 
+    it("detach a loop device only while it is still backed by the drill's own file", async () => {
+        const loop = path.join(ROOT, "scripts", "drill", "loop.sh");
+        const dir = fs.mkdtempSync(path.join(drill.workDir, "loops-"));
+        const [mine, other] = [path.join(dir, "mine.img"), path.join(dir, "other.img")];
+        for (const f of [mine, other]) await exec("bash", [loop, "create", f, "1"]);
+        expect((await exec("bash", [loop, "create", mine, "1"], { check: false })).stderr).toContain("exists; refusing to overwrite a volume file");
+        const dev = (await exec("bash", [loop, "attach", mine])).stdout.trim();
+        const backing = async () => (await exec("losetup", ["--noheadings", "--output", "BACK-FILE", dev], { check: false })).stdout.trim();
+        try {
+            await exec("bash", [loop, "detach", dev, other]);
+            expect(await backing()).toBe(mine);
+        } finally {
+            await exec("bash", [loop, "detach", dev, mine]);
+        }
+        expect(await backing()).toBe("");
+    });
+
     it("seed the host with the instance's user data as the program registered it, for a Debian prod host", () => {
         expect(drill.rendered.userData.startsWith("#cloud-config\n")).toBe(true);
         expect(drill.rendered.userData).toContain(`readonly VOLUME_ID='${drill.rendered.volumeId}'`);

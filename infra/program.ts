@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsServer } from "./aws";
-import type { LoadedConfig, StackConfig } from "./config";
 import { CONTAINER_ROOT, ContainerServer } from "./components/containerServer";
 import { DeployerIdentity } from "./components/deployerIdentity";
 import { LocalServer } from "./components/localServer";
@@ -9,8 +8,9 @@ import { ModuleBuild, type ModuleBuilder } from "./components/moduleBuild";
 import { ModulePublish } from "./components/modulePublish";
 import { Readiness } from "./components/readiness";
 import { TlsProxy } from "./components/tlsProxy";
-import { buildAtlasOutput, wsUrlOf } from "./contract/build";
+import type { LoadedConfig, StackConfig, StackConfigFor } from "./config";
 import type { AtlasOutput } from "./contract/atlas";
+import { buildAtlasOutput, wsUrlOf } from "./contract/build";
 
 /** Where the deploy runner reaches the server, and where clients do. */
 interface Endpoint {
@@ -141,10 +141,10 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
     if (cfg.runtime === "remote") return remoteEndpoint(cfg);
     if (cfg.runtime === "aws") {
         const aws = new AwsServer(`${name}-aws`, { cfg });
-        const operations = pulumi.all([aws.instanceId, aws.dataVolumeId, aws.alarmTopicArn, aws.dnsTarget]).apply(
-            ([instanceId, dataVolumeId, alarmTopicArn, dnsTarget]) => ({ instanceId, dataVolumeId, alarmTopicArn, dnsTarget }),
-        );
-        const backup = pulumi.output({ rootDir: cfg.spacetimedb.root_dir, dataVolumeId: aws.dataVolumeId, region: cfg.aws!.region });
+        const operations = pulumi
+            .all([aws.instanceId, aws.dataVolumeId, aws.alarmTopicArn, aws.dnsTarget])
+            .apply(([instanceId, dataVolumeId, alarmTopicArn, dnsTarget]) => ({ instanceId, dataVolumeId, alarmTopicArn, dnsTarget }));
+        const backup = pulumi.output({ rootDir: cfg.spacetimedb.root_dir, dataVolumeId: aws.dataVolumeId, region: cfg.aws.region });
         return { adminUrl: aws.adminUrl, publicUrl: aws.publicUrl, wsUrl: aws.wsUrl, tlsEnabled: true, identityScope: aws.dataVolumeId, operations, backup };
     }
     const server =
@@ -174,10 +174,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   protect: cfg.protect.data,
               });
     const serverUrl = server.url;
-    const identityScope =
-        server instanceof ContainerServer
-            ? (server.volumeName ?? pulumi.output(`in-memory:${cfg.stack}`))
-            : pulumi.output(`local:${cfg.spacetimedb.root_dir}`);
+    const identityScope = server instanceof ContainerServer ? (server.volumeName ?? pulumi.output(`in-memory:${cfg.stack}`)) : pulumi.output(`local:${cfg.spacetimedb.root_dir}`);
     const backup =
         server instanceof ContainerServer
             ? pulumi.output({
@@ -220,8 +217,8 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
  * A server the stack does not run (Maincloud, a company cluster): no server resources; the deploy
  * steps and Atlas use its URL. The identity's scope is the URL: the server's keys are its own.
  */
-function remoteEndpoint(cfg: StackConfig): Endpoint {
-    const remote = cfg.remote!;
+function remoteEndpoint(cfg: StackConfigFor<"remote">): Endpoint {
+    const remote = cfg.remote;
     const url = remote.url.replace(/\/+$/, "");
     return {
         adminUrl: pulumi.output(url),

@@ -1,23 +1,17 @@
-import type { StackConfig } from "../config/load";
-import type { AwsConfig } from "../config/aws";
+import type { StackConfigFor } from "../config/load";
 import type { HostSpec } from "./render/cloudInit";
 
-/** The aws section, asserted present (the schema requires it for runtime aws). */
-export function awsOf(cfg: StackConfig): AwsConfig {
-    if (!cfg.aws) throw new Error("runtime aws needs the aws config section");
-    return cfg.aws;
-}
-
 /** Name of the SSM parameter holding the agent config: CloudWatchAgentServerPolicy only reads `AmazonCloudWatch-*`. */
-export function cwAgentParameterName(cfg: StackConfig): string {
+export function cwAgentParameterName(cfg: StackConfigFor<"aws">): string {
     return `AmazonCloudWatch-inner-universe-${cfg.stack}`;
 }
 
 /** Everything the host renders, from config plus the one value known only at deploy time. */
-export function hostSpec(cfg: StackConfig, volumeId: string): HostSpec {
-    const a = awsOf(cfg);
+export function hostSpec(cfg: StackConfigFor<"aws">, volumeId: string): HostSpec {
+    const a = cfg.aws;
     const acme = cfg.tls.mode !== "alb";
-    if (acme && (!a.caddy_binary || !cfg.tls.domain || !cfg.tls.email)) throw new Error("acme mode needs aws.caddy_binary, tls.domain and tls.email (checked by the config schema)");
+    if (acme && (!a.caddy_binary || !cfg.tls.domain || !cfg.tls.email))
+        throw new Error("acme mode needs aws.caddy_binary, tls.domain and tls.email (checked by the config schema)");
     const front: HostSpec["front"] = !acme
         ? { mode: "alb" }
         : {

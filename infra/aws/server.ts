@@ -2,19 +2,20 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsStackProblems } from "../config/aws";
 import { ConfigError, keyPath } from "../config/errors";
-import type { StackConfig } from "../config/load";
+import type { StackConfigFor } from "../config/load";
 import { routeMatrix } from "../render/routes";
 import { AlbTls } from "./albTls";
 import { Backups } from "./backups";
 import { DataVolume } from "./dataVolume";
 import { AwsHost } from "./host";
-import { awsOf, cwAgentParameterName, hostSpec } from "./hostSpec";
+import { cwAgentParameterName, hostSpec } from "./hostSpec";
 import { Monitoring } from "./monitoring";
 import { AwsNetwork } from "./network";
 import { renderUserData } from "./render/cloudInit";
 
 export interface AwsServerArgs {
-    cfg: StackConfig;
+    /** Runtime aws only: the aws section and an acme|alb front with a domain, by type. */
+    cfg: StackConfigFor<"aws">;
 }
 
 /**
@@ -38,7 +39,7 @@ export class AwsServer extends pulumi.ComponentResource {
         const { domain, mode } = checkAwsServerConfig(args.cfg);
         super("inner-universe:aws:Server", name, {}, opts);
         const cfg = args.cfg;
-        const a = awsOf(cfg);
+        const a = cfg.aws;
 
         // One explicit provider: the region comes from the validated config, never from ambient settings.
         const provider = new aws.Provider(
@@ -186,11 +187,13 @@ export class AwsServer extends pulumi.ComponentResource {
     }
 }
 
-/** Rules between sections the schema cannot see from inside the aws section; throws a ConfigError naming each key. */
-export function checkAwsServerConfig(cfg: StackConfig): { domain: string; mode: "acme" | "alb" } {
-    const problems = awsStackProblems(awsOf(cfg), cfg).map((p) => `${keyPath(p.path)}: ${p.message}`);
-    if (!cfg.tls.domain) problems.push(`${keyPath(["tls", "domain"])}: required for runtime aws`);
-    if (cfg.tls.mode !== "acme" && cfg.tls.mode !== "alb") problems.push(`${keyPath(["tls", "mode"])}: must be "acme" or "alb" for runtime aws`);
+/**
+ * The schema's aws rules again, at component time: a config built by hand (not parsed) must still
+ * leave nothing half-built. Throws a ConfigError naming each key. The front's mode and domain need
+ * no check: the runtime's config type has them.
+ */
+export function checkAwsServerConfig(cfg: StackConfigFor<"aws">): { domain: string; mode: "acme" | "alb" } {
+    const problems = awsStackProblems(cfg.aws, cfg).map((p) => `${keyPath(p.path)}: ${p.message}`);
     if (problems.length > 0) throw new ConfigError(problems);
-    return { domain: cfg.tls.domain!, mode: cfg.tls.mode === "alb" ? "alb" : "acme" };
+    return { domain: cfg.tls.domain, mode: cfg.tls.mode };
 }

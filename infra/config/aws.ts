@@ -21,7 +21,34 @@ const HTTPS_URL = /^https:\/\/[^\s/]+\/\S+$/;
  */
 export const INSTANCE_FAMILIES: Readonly<Record<string, "x86_64" | "arm64">> = Object.freeze({
     ...Object.fromEntries(
-        ["t3", "t3a", "m5", "m5a", "m5n", "m6i", "m6a", "m7i", "m7i-flex", "m7a", "c5", "c5a", "c5n", "c6i", "c6a", "c6in", "c7i", "c7a", "r5", "r5a", "r5n", "r6i", "r6a", "r7i", "r7a", "r7iz"].map((f) => [f, "x86_64" as const]),
+        [
+            "t3",
+            "t3a",
+            "m5",
+            "m5a",
+            "m5n",
+            "m6i",
+            "m6a",
+            "m7i",
+            "m7i-flex",
+            "m7a",
+            "c5",
+            "c5a",
+            "c5n",
+            "c6i",
+            "c6a",
+            "c6in",
+            "c7i",
+            "c7a",
+            "r5",
+            "r5a",
+            "r5n",
+            "r6i",
+            "r6a",
+            "r7i",
+            "r7a",
+            "r7iz",
+        ].map((f) => [f, "x86_64" as const]),
     ),
     ...Object.fromEntries(["t4g", "m6g", "m7g", "m8g", "c6g", "c7g", "c8g", "r6g", "r7g", "r8g"].map((f) => [f, "arm64" as const])),
 });
@@ -67,8 +94,7 @@ const binary = (what: string, example: string) =>
 const instanceSection = z.strictObject({
     type: doc(
         pattern(INSTANCE_TYPE, "an instance type like r7i.large").refine((t) => familyOf(t) in INSTANCE_FAMILIES, {
-            error: (iss) =>
-                `unknown instance type family in ${show(iss.input)}; expected one of ${Object.keys(INSTANCE_FAMILIES).join(", ")} (Nitro, EBS-only)`,
+            error: (iss) => `unknown instance type family in ${show(iss.input)}; expected one of ${Object.keys(INSTANCE_FAMILIES).join(", ")} (Nitro, EBS-only)`,
         }),
         "EC2 instance type; SpacetimeDB keeps the database in memory, so size memory first",
         "r7i.large",
@@ -91,7 +117,10 @@ const instanceSection = z.strictObject({
         DEFAULT_AMI_PARAMETER,
     ),
     ami_owners: doc(
-        z.array(pattern(/^(amazon|\d{12})$/, 'an AMI owner ("amazon" or an account id)')).min(1).default(["amazon"]),
+        z
+            .array(pattern(/^(amazon|\d{12})$/, 'an AMI owner ("amazon" or an account id)'))
+            .min(1)
+            .default(["amazon"]),
         "Owners the resolved AMI must belong to (guards against a parameter pointing elsewhere)",
         ["amazon"],
     ),
@@ -112,14 +141,21 @@ const dataVolumeSection = z.strictObject({
         "Create the data volume from this snapshot (the restore path, docs/restore.md)",
         "snap-0123456789abcdef0",
     ),
-    device_name: doc(pattern(/^\/dev\/sd[f-p]$/, "a device name /dev/sdf … /dev/sdp").default("/dev/sdf"), "Attachment device name (the host finds the volume by id, not by this name)", "/dev/sdf"),
+    device_name: doc(
+        pattern(/^\/dev\/sd[f-p]$/, "a device name /dev/sdf … /dev/sdp").default("/dev/sdf"),
+        "Attachment device name (the host finds the volume by id, not by this name)",
+        "/dev/sdf",
+    ),
 });
 
 const albSection = z.strictObject({
     subnets: doc(
         z.array(subnetRef).min(2, { error: "an ALB needs at least two subnets in different availability zones" }),
         "Public subnets for the load balancer (two or more AZs)",
-        [{ id: "subnet-0abc1234def567890", az: "eu-west-1a" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1b" }],
+        [
+            { id: "subnet-0abc1234def567890", az: "eu-west-1a" },
+            { id: "subnet-0fed9876cba543210", az: "eu-west-1b" },
+        ],
     ),
     certificate_arn: doc(
         pattern(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, "an ACM certificate ARN").optional(),
@@ -130,8 +166,16 @@ const albSection = z.strictObject({
     access_logs: doc(
         z
             .strictObject({
-                bucket: doc(pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"), "Existing S3 bucket whose policy lets the region's ELB log delivery write", "inner-universe-alb-logs"),
-                prefix: doc(pattern(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, "an S3 key prefix without a leading or trailing slash").default("prod"), "Key prefix of the log objects", "prod"),
+                bucket: doc(
+                    pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+                    "Existing S3 bucket whose policy lets the region's ELB log delivery write",
+                    "inner-universe-alb-logs",
+                ),
+                prefix: doc(
+                    pattern(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, "an S3 key prefix without a leading or trailing slash").default("prod"),
+                    "Key prefix of the log objects",
+                    "prod",
+                ),
             })
             .optional(),
         "ALB access logs (FSBP ELB.5) into an existing bucket; the stack does not create or own the bucket",
@@ -146,7 +190,11 @@ const albSection = z.strictObject({
 
 const alarmsSection = z.strictObject({
     email: doc(z.email({ error: "expected an e-mail address" }).optional(), "E-mail subscribed to the alarm topic (confirm the subscription once)", "oncall@example.com"),
-    https_endpoint: doc(pattern(HTTPS_URL, "an https:// URL").optional(), "HTTPS endpoint subscribed to the alarm topic (pager webhook)", "https://events.pagerduty.com/integration/abc/enqueue"),
+    https_endpoint: doc(
+        pattern(HTTPS_URL, "an https:// URL").optional(),
+        "HTTPS endpoint subscribed to the alarm topic (pager webhook)",
+        "https://events.pagerduty.com/integration/abc/enqueue",
+    ),
     cpu_percent: doc(intRange(1, 100).default(80), "CPUUtilization alarm threshold (%)", 80),
     memory_percent: doc(intRange(1, 100).default(85), "mem_used_percent alarm threshold (%)", 85),
     disk_percent: doc(intRange(1, 100).default(80), "disk_used_percent of /stdb alarm threshold (%)", 80),
@@ -179,7 +227,11 @@ const backupsSection = z.strictObject({
 export const awsSchema = z
     .strictObject({
         region: doc(pattern(REGION, "an AWS region like eu-west-1"), "AWS region", "eu-west-1"),
-        vpc_id: doc(pattern(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, "a VPC id like vpc-0abc1234def567890").optional(), "VPC of the subnet (default: the region's default VPC)", "vpc-0abc1234def567890"),
+        vpc_id: doc(
+            pattern(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, "a VPC id like vpc-0abc1234def567890").optional(),
+            "VPC of the subnet (default: the region's default VPC)",
+            "vpc-0abc1234def567890",
+        ),
         subnet: doc(subnetRef, "Subnet of the host with its AZ (public in acme mode; behind NAT is fine in alb mode)", { id: "subnet-0abc1234def567890", az: "eu-west-1a" }),
         instance: instanceSection.default(instanceSection.parse({})),
         data_volume: dataVolumeSection.default(dataVolumeSection.parse({})),
@@ -200,7 +252,11 @@ export const awsSchema = z
                 ),
             }),
             "Pinned SpacetimeDB release asset",
-            { url: "https://github.com/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz", sha256: "0".repeat(64), command: "standalone" },
+            {
+                url: "https://github.com/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz",
+                sha256: "0".repeat(64),
+                command: "standalone",
+            },
         ),
         caddy_binary: doc(
             binary("Caddy", "https://github.com/caddyserver/caddy/releases/download/v2.10.2/caddy_2.10.2_linux_amd64.tar.gz").optional(),
@@ -210,16 +266,30 @@ export const awsSchema = z
         cloudwatch_agent_deb: doc(
             z
                 .strictObject({
-                    url: doc(pattern(/^https:\/\/[^\s/]+\/\S+\.deb$/, "an https:// URL of a .deb"), "CloudWatch agent package (.deb) the Debian host installs", "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"),
+                    url: doc(
+                        pattern(/^https:\/\/[^\s/]+\/\S+\.deb$/, "an https:// URL of a .deb"),
+                        "CloudWatch agent package (.deb) the Debian host installs",
+                        "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb",
+                    ),
                     sha256: doc(pattern(SHA256, "64 lower-case hex digits"), "sha256 of that package; the bootstrap refuses anything else", "0".repeat(64)),
                 })
                 .optional(),
             "Pinned CloudWatch agent package for instance.os debian (Debian has no apt package for it; Amazon Linux installs it with dnf)",
             { url: "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb", sha256: "0".repeat(64) },
         ),
-        alb: doc(albSection.optional(), "Load balancer settings (required for tls.mode alb)", { subnets: [{ id: "subnet-0abc1234def567890", az: "eu-west-1a" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1b" }], idle_timeout_s: 3600 }),
+        alb: doc(albSection.optional(), "Load balancer settings (required for tls.mode alb)", {
+            subnets: [
+                { id: "subnet-0abc1234def567890", az: "eu-west-1a" },
+                { id: "subnet-0fed9876cba543210", az: "eu-west-1b" },
+            ],
+            idle_timeout_s: 3600,
+        }),
         dns: doc(
-            z.strictObject({ zone_id: doc(pattern(/^Z[0-9A-Z]{4,31}$/, "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ"), "Hosted zone of tls.domain", "Z0123456789ABCDEFGHIJ") }).optional(),
+            z
+                .strictObject({
+                    zone_id: doc(pattern(/^Z[0-9A-Z]{4,31}$/, "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ"), "Hosted zone of tls.domain", "Z0123456789ABCDEFGHIJ"),
+                })
+                .optional(),
             "Route 53 zone: when set, the DNS record (and the ACM validation in alb mode) is managed here",
             { zone_id: "Z0123456789ABCDEFGHIJ" },
         ),
@@ -257,8 +327,10 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
     const amiArch = amiArchName === "amd64" ? "x86_64" : amiArchName;
     if (a.instance && ok("instance.os", "instance.ami_parameter")) {
         const debianAmi = DEBIAN_AMI_PARAMETER.test(a.instance.ami_parameter);
-        if (a.instance.os === "debian" && !debianAmi) fail(["instance", "ami_parameter"], "instance.os is debian: name a Debian parameter like /aws/service/debian/release/bookworm/latest/amd64");
-        if (a.instance.os === "al2023" && debianAmi) fail(["instance", "ami_parameter"], "is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian");
+        if (a.instance.os === "debian" && !debianAmi)
+            fail(["instance", "ami_parameter"], "instance.os is debian: name a Debian parameter like /aws/service/debian/release/bookworm/latest/amd64");
+        if (a.instance.os === "al2023" && debianAmi)
+            fail(["instance", "ami_parameter"], "is a Debian image, not an Amazon Linux 2023 SSM public parameter; for a Debian host set instance.os: debian");
     }
     if (a.instance?.os === "debian" && ok("instance.os", "instance.ami_owners") && !a.instance.ami_owners.includes(DEBIAN_AMI_OWNER)) {
         fail(["instance", "ami_owners"], `Debian publishes its AMIs from account ${DEBIAN_AMI_OWNER}; set ami_owners: ["${DEBIAN_AMI_OWNER}"]`);
@@ -291,7 +363,8 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
         });
     }
     const copyRegion = a.backups?.cross_region_copy?.region;
-    if (copyRegion && region && ok("backups.cross_region_copy.region") && copyRegion === region) fail(["backups", "cross_region_copy", "region"], `must differ from aws.region (${region})`);
+    if (copyRegion && region && ok("backups.cross_region_copy.region") && copyRegion === region)
+        fail(["backups", "cross_region_copy", "region"], `must differ from aws.region (${region})`);
 
     if (a.alb && ok("alb")) {
         const azs = new Set<string>();
@@ -304,7 +377,8 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
         });
         if (azs.size < 2) fail(["alb", "subnets"], "an ALB needs subnets in at least two different availability zones");
         if (!a.alb.certificate_arn && !a.dns) fail(["alb", "certificate_arn"], "required unless dns.zone_id is set (the certificate is then requested and DNS-validated)");
-        if (a.alb.waf_acl_arn && region && arnRegion(a.alb.waf_acl_arn) !== region) fail(["alb", "waf_acl_arn"], `web ACL is in ${arnRegion(a.alb.waf_acl_arn)}; the ALB is in ${region}`);
+        if (a.alb.waf_acl_arn && region && arnRegion(a.alb.waf_acl_arn) !== region)
+            fail(["alb", "waf_acl_arn"], `web ACL is in ${arnRegion(a.alb.waf_acl_arn)}; the ALB is in ${region}`);
         if (a.alb.certificate_arn && region && arnRegion(a.alb.certificate_arn) !== region) {
             fail(["alb", "certificate_arn"], `certificate is in ${arnRegion(a.alb.certificate_arn)}; the ALB is in ${region}`);
         }

@@ -6,10 +6,7 @@ export const CONFIG_NAMESPACE = "inner-universe";
 /** Every problem in a stack's config, each naming its key path, what is wrong and a valid example. */
 export class ConfigError extends Error {
     constructor(readonly problems: string[]) {
-        super(
-            `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
-        );
+        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` + problems.map((p) => `  - ${p}`).join("\n"));
         this.name = "ConfigError";
     }
 }

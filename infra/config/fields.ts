@@ -33,16 +33,13 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 }
 
 export function pattern(re: RegExp, what: string) {
-    return z
-        .string({ error: (iss) => `expected ${what}, got ${show(iss.input)}` })
-        .regex(re, { error: (iss) => `expected ${what}, got ${show(iss.input)}` });
+    return z.string({ error: (iss) => `expected ${what}, got ${show(iss.input)}` }).regex(re, { error: (iss) => `expected ${what}, got ${show(iss.input)}` });
 }
 
 export const SEMVER = /^\d+\.\d+\.\d+$/;
 export const DNS_LABELS = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-export const CIDR4 =
-    /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+export const CIDR4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 export function show(value: unknown): string {
     if (value === undefined) return "nothing";

@@ -3,8 +3,8 @@ import { CONFIG_NAMESPACE } from "./errors";
 import { namespaced, parseStackConfig, type StackConfig } from "./load";
 
 export { ConfigError } from "./errors";
-export { parseStackConfig, type StackConfig, type StackContext } from "./load";
-export { stackConfigSchema, type Runtime } from "./schema";
+export { forRuntime, parseStackConfig, type StackConfig, type StackConfigFor, type StackContext } from "./load";
+export { type Runtime, stackConfigSchema } from "./schema";
 
 export interface LoadedConfig {
     cfg: StackConfig;

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { ConfigError, CONFIG_NAMESPACE, formatIssues } from "./errors";
-import { stackConfigSchema, type ParsedStackConfig } from "./schema";
+import { CONFIG_NAMESPACE, ConfigError, formatIssues } from "./errors";
+import { type ParsedStackConfig, stackConfig, stackConfigSchema } from "./schema";
 
 /** Keys read as Pulumi secrets, never through the schema (their values must not reach plain state). */
 export const SECRET_KEYS = ["deployer_token"] as const;
@@ -27,6 +27,15 @@ export type StackConfig = ParsedStackConfig & {
     spacetimedb: ParsedStackConfig["spacetimedb"] & { root_dir: string };
 };
 
+/** The config of one runtime: what `if (cfg.runtime === R)` narrows a StackConfig to. */
+export type StackConfigFor<R extends StackConfig["runtime"]> = Extract<StackConfig, { runtime: R }>;
+
+/** Narrows a config to `runtime`, or throws naming the key (for tools that serve one runtime). */
+export function forRuntime<R extends StackConfig["runtime"]>(cfg: StackConfig, runtime: R): StackConfigFor<R> {
+    if (cfg.runtime !== runtime) throw new ConfigError([`inner-universe:runtime: this needs runtime ${runtime}; stack ${cfg.stack} has ${cfg.runtime}`]);
+    return cfg as StackConfigFor<R>;
+}
+
 /**
  * Parses raw `inner-universe:*` values (as `pulumi config` stores them: scalars or JSON text)
  * into a StackConfig, or throws a ConfigError listing every problem. Pure: tests call it directly.
@@ -37,7 +46,7 @@ export function parseStackConfig(raw: Record<string, unknown>, ctx: StackContext
         if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
         values[key] = decode(value);
     }
-    const result = stackConfigSchema.safeParse(values, { reportInput: true });
+    const result = stackConfig.safeParse(values, { reportInput: true });
     if (!result.success) throw new ConfigError(formatIssues(result.error.issues, stackConfigSchema));
     return resolve(result.data, ctx);
 }

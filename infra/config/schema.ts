@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { awsSchema, awsStackProblems, type AwsConfig } from "./aws";
-import { bool, doc, DNS_LABELS, intRange, IPV4, oneOf, pattern, SEMVER } from "./fields";
+import { type AwsConfig, awsSchema, awsStackProblems } from "./aws";
+import { bool, DNS_LABELS, doc, IPV4, intRange, oneOf, pattern, SEMVER } from "./fields";
 
 /**
  * The one schema for stack configuration (`inner-universe:*` keys). Sections follow the design
@@ -19,11 +19,7 @@ const moduleSection = z.strictObject({
         "Cargo target dir of the wasm build, shared by every stack of a checkout so dependencies compile once",
         ".iu/wasm-target",
     ),
-    wasm_path: doc(
-        z.string().min(1).optional(),
-        "Prebuilt module artifact used when build is false",
-        "dist/inner_universe_module.wasm",
-    ),
+    wasm_path: doc(z.string().min(1).optional(), "Prebuilt module artifact used when build is false", "dist/inner_universe_module.wasm"),
 });
 
 const publishSection = z.strictObject({
@@ -47,14 +43,12 @@ const spacetimedbSection = z.strictObject({
         "127.0.0.1",
     ),
     port: doc(intRange(1, 65535).default(3000), "Port the server listens on", 3000),
-    root_dir: doc(
-        z.string().min(1).optional(),
-        "Server root dir (data and JWT signing keys); default .iu/<stack>/stdb locally, a volume in docker, /stdb on AWS",
-        ".iu/dev/stdb",
-    ),
+    root_dir: doc(z.string().min(1).optional(), "Server root dir (data and JWT signing keys); default .iu/<stack>/stdb locally, a volume in docker, /stdb on AWS", ".iu/dev/stdb"),
     log_level: doc(oneOf(["error", "warn", "info", "debug", "trace"]).default("info"), "Server log level", "info"),
     database: doc(
-        pattern(/^[a-z0-9]+(-[a-z0-9]+)*$/, "lower-case letters, digits and single dashes").max(64).default("inner-universe"),
+        pattern(/^[a-z0-9]+(-[a-z0-9]+)*$/, "lower-case letters, digits and single dashes")
+            .max(64)
+            .default("inner-universe"),
         "Database name the module is published to",
         "inner-universe",
     ),
@@ -66,7 +60,11 @@ const spacetimedbSection = z.strictObject({
 const serverSection = z.strictObject({
     max_connections: doc(intRange(1, 100_000).default(100), "Most concurrent client connections the proxy admits", 100),
     timeout_ms: doc(intRange(100, 600_000).default(30_000), "Request timeout for HTTP calls and proxy reads", 30_000),
-    cache_size_mb: doc(intRange(64, 1_048_576).default(512), "Cache budget (MiB) synced into the module config; not passed to the 1.2 server, whose --page_pool_max_size flag panics", 512),
+    cache_size_mb: doc(
+        intRange(64, 1_048_576).default(512),
+        "Cache budget (MiB) synced into the module config; not passed to the 1.2 server, whose --page_pool_max_size flag panics",
+        512,
+    ),
     auth_required: doc(bool().default(true), "Database routes through the proxy need a bearer token", true),
 });
 
@@ -85,11 +83,7 @@ const tlsSection = z.strictObject({
         "internal: Caddy's own CA (dev); acme: Caddy with Let's Encrypt; alb: AWS ALB with an ACM certificate",
         "internal",
     ),
-    domain: doc(
-        pattern(DNS_LABELS, "a DNS name like db.example.com").optional(),
-        "Public DNS name (required for acme and alb)",
-        "db.example.com",
-    ),
+    domain: doc(pattern(DNS_LABELS, "a DNS name like db.example.com").optional(), "Public DNS name (required for acme and alb)", "db.example.com"),
     email: doc(z.email({ error: "expected an e-mail address" }).optional(), "ACME account e-mail", "ops@example.com"),
     acme_ca: doc(
         pattern(/^https:\/\/[^\s/]+\/\S*$/, "an https:// ACME directory URL").optional(),
@@ -122,11 +116,12 @@ const remoteSection = z.strictObject({
 });
 
 const healthcheckSection = z.strictObject({
-    test: doc(
-        z.array(z.string()).min(2).default(["CMD", "curl", "-fsS", "http://127.0.0.1:3000/v1/ping"]),
-        "Container health check command (Docker syntax)",
-        ["CMD", "curl", "-fsS", "http://127.0.0.1:3000/v1/ping"],
-    ),
+    test: doc(z.array(z.string()).min(2).default(["CMD", "curl", "-fsS", "http://127.0.0.1:3000/v1/ping"]), "Container health check command (Docker syntax)", [
+        "CMD",
+        "curl",
+        "-fsS",
+        "http://127.0.0.1:3000/v1/ping",
+    ]),
     interval_s: doc(intRange(1, 3600).default(5), "Health check interval", 5),
     timeout_s: doc(intRange(1, 600).default(3), "Health check timeout", 3),
     retries: doc(intRange(1, 100).default(10), "Failures before unhealthy", 10),
@@ -135,9 +130,12 @@ const healthcheckSection = z.strictObject({
 
 const containerSection = z.strictObject({
     image: doc(
-        z.string().regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, {
-            error: (iss) => `expected an image reference like clockworklabs/spacetime:v1.2.0, got ${JSON.stringify(iss.input)}`,
-        }).default("clockworklabs/spacetime:v1.2.0"),
+        z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, {
+                error: (iss) => `expected an image reference like clockworklabs/spacetime:v1.2.0, got ${JSON.stringify(iss.input)}`,
+            })
+            .default("clockworklabs/spacetime:v1.2.0"),
         "Server image (entrypoint `spacetime`, like the official image)",
         "clockworklabs/spacetime:v1.2.0",
     ),
@@ -147,30 +145,62 @@ const containerSection = z.strictObject({
     healthcheck: healthcheckSection.default(healthcheckSection.parse({})),
 });
 
+/** The sections every runtime has (each default lives here, once). */
+const commonSections = {
+    environment: doc(pattern(/^[a-z][a-z0-9-]{0,30}$/, "a short lower-case name like dev").optional(), "Environment name reported to Atlas (default: the stack name)", "dev"),
+    module: moduleSection.default(moduleSection.parse({})),
+    spacetimedb: spacetimedbSection.default(spacetimedbSection.parse({})),
+    server: serverSection.default(serverSection.parse({})),
+    feature_flags: featureFlagsSection.default(featureFlagsSection.parse({})),
+    protect: protectSection.default(protectSection.parse({})),
+    local: localSection.default(localSection.parse({})),
+    container: containerSection.default(containerSection.parse({})),
+};
+
+/**
+ * What users write: every section, validated together so one run lists every problem (the
+ * cross-field rules in `checkCombinations` name the key and the fix). The docs generator and the
+ * error formatter read this shape.
+ */
 export const stackConfigSchema = z
     .strictObject({
         runtime: doc(oneOf(RUNTIMES).default("local"), "Where SpacetimeDB runs: local process, docker container, aws EC2, or remote (a server the stack does not run)", "local"),
-        environment: doc(
-            pattern(/^[a-z][a-z0-9-]{0,30}$/, "a short lower-case name like dev").optional(),
-            "Environment name reported to Atlas (default: the stack name)",
-            "dev",
-        ),
-        module: moduleSection.default(moduleSection.parse({})),
-        spacetimedb: spacetimedbSection.default(spacetimedbSection.parse({})),
-        server: serverSection.default(serverSection.parse({})),
-        feature_flags: featureFlagsSection.default(featureFlagsSection.parse({})),
+        ...commonSections,
         tls: tlsSection.default(tlsSection.parse({})),
-        protect: protectSection.default(protectSection.parse({})),
-        local: localSection.default(localSection.parse({})),
-        container: containerSection.default(containerSection.parse({})),
         aws: awsSchema.optional(),
         remote: remoteSection.optional(),
     })
     // Run the cross-field rules even when some fields are invalid, so one run lists every problem.
     .superRefine(checkCombinations, { when: () => true });
 
+/**
+ * What the program receives: a discriminated union on `runtime`, so a component can only be handed
+ * the sections its runtime has — `aws` exactly when runtime is aws, `remote` exactly when remote,
+ * and `tls.mode` narrowed per runtime. A config that passed the rules above always fits one variant;
+ * this stage adds no rule of its own, it gives the result its type.
+ */
+const tlsFor = <const M extends readonly [string, ...string[]]>(modes: M) => tlsSection.extend({ mode: z.enum(modes) });
+const base = z.strictObject({ ...commonSections, aws: z.undefined().optional(), remote: z.undefined().optional() });
+export const runtimeVariants = z.discriminatedUnion("runtime", [
+    base.extend({ runtime: z.literal("local"), tls: tlsFor(["internal", "acme"]) }),
+    base.extend({ runtime: z.literal("docker"), tls: tlsFor(["internal", "acme"]) }),
+    base.extend({
+        runtime: z.literal("aws"),
+        tls: tlsFor(["acme", "alb"]).extend({ enabled: z.literal(true), domain: tlsSection.shape.domain.unwrap() }),
+        aws: awsSchema,
+    }),
+    base.extend({ runtime: z.literal("remote"), tls: tlsFor(["internal"]), remote: remoteSection }),
+]);
+
+export const stackConfig = stackConfigSchema.transform((value, ctx): z.output<typeof runtimeVariants> => {
+    const typed = runtimeVariants.safeParse(value);
+    if (typed.success) return typed.data;
+    for (const issue of typed.error.issues) ctx.addIssue({ ...issue, code: "custom", input: undefined });
+    return z.NEVER;
+});
+
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
-export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
+export type ParsedStackConfig = z.output<typeof stackConfig>;
 
 type Ctx = z.RefinementCtx;
 
@@ -185,7 +215,13 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
     const c = {
         ...raw,
         module: { build: true, ...section("module") },
-        spacetimedb: { address: "127.0.0.1", port: 3000, in_memory: false, ...section("spacetimedb"), publish: { delete_data: "never", ...(section("spacetimedb").publish ?? {}) } },
+        spacetimedb: {
+            address: "127.0.0.1",
+            port: 3000,
+            in_memory: false,
+            ...section("spacetimedb"),
+            publish: { delete_data: "never", ...(section("spacetimedb").publish ?? {}) },
+        },
         tls: { enabled: true, mode: "internal", port: 8443, ...section("tls") },
         protect: { data: false, delete_data_on_destroy: false, ...section("protect") },
         runtime: raw.runtime ?? "local",

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ALB_SSL_POLICY } from "../../infra/aws/albTls";
-import { albDecide, albPathPattern, albRules, ALB_MAX_CONDITION_VALUES, conditionValueCount, type AlbRequest, type AlbRule } from "../../infra/aws/render/albRules";
+import { ALB_MAX_CONDITION_VALUES, type AlbRequest, type AlbRule, albDecide, albPathPattern, albRules, conditionValueCount } from "../../infra/aws/render/albRules";
 import { ipInCidr } from "../../infra/aws/render/cidr";
-import { decide, routeMatrix, type Route } from "../../infra/render/routes";
 import type { StackConfig } from "../../infra/config/load";
-import { all, one, type AwsCaptured } from "./support/awsMocks";
+import { decide, type Route, routeMatrix } from "../../infra/render/routes";
+import { type AwsCaptured, all, one } from "./support/awsMocks";
 import { ALB_SECTION } from "./support/specs";
 import { buildAwsServer, prodConfig } from "./support/stack";
 
@@ -25,7 +25,11 @@ beforeAll(async () => {
 });
 
 const N = "inner-universe-aws";
-const byName = (name: string) => resources.find((r) => r.name === name) ?? (() => { throw new Error(`no ${name}`); })();
+const byName = (name: string) =>
+    resources.find((r) => r.name === name) ??
+    (() => {
+        throw new Error(`no ${name}`);
+    })();
 const lb = () => one(resources, "aws:lb/loadBalancer:LoadBalancer");
 const listener = (port: number) => all(resources, "aws:lb/listener:Listener").find((l) => l.inputs.port === port)!;
 const sgId = (suffix: "host" | "alb") => (suffix === "host" ? "sg-00000000000000001" : "sg-00000000000000002");
@@ -55,11 +59,16 @@ describe("ALB + ACM (tls.mode alb)", () => {
     });
 
     it("answers everything the rules do not match with a fixed 404", () => {
-        expect(listener(443).inputs.defaultActions).toEqual([{ type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain", messageBody: "not found" } }]);
+        expect(listener(443).inputs.defaultActions).toEqual([
+            { type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain", messageBody: "not found" } },
+        ]);
     });
 
     it("redirects HTTP to HTTPS", () => {
-        expect(listener(80).inputs).toMatchObject({ protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
+        expect(listener(80).inputs).toMatchObject({
+            protocol: "HTTP",
+            defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+        });
     });
 
     it("forwards to the host's relay port, health-checked on /v1/ping", () => {
@@ -91,7 +100,7 @@ describe("ALB + ACM (tls.mode alb)", () => {
         for (const r of publish) {
             const ip = (r.inputs.conditions as any[]).find((c) => c.sourceIp);
             expect(ip, `rule ${r.inputs.priority} has no source-ip condition`).toBeDefined();
-            ip.sourceIp.values.forEach((v: string) => sources.add(v));
+            for (const v of ip.sourceIp.values as string[]) sources.add(v);
         }
         expect([...sources].sort()).toEqual([...DEPLOY].sort());
         for (const r of rules.filter((x) => !publish.includes(x))) expect((r.inputs.conditions as any[]).some((c) => c.sourceIp)).toBe(false);
@@ -110,7 +119,11 @@ describe("ALB + ACM (tls.mode alb)", () => {
         expect(ids(withCall, (r) => r.route !== "call")).toEqual(ids(base, () => true));
         expect(ids(otherCidrs, (r) => !r.sourceIps)).toEqual(ids(withCall, (r) => !r.sourceIps));
         expect(new Set(withCall.map((r) => r.priority)).size).toBe(withCall.length);
-        expect(all(resources, "aws:lb/listenerRule:ListenerRule").map((r) => r.name).sort()).toEqual(withCall.map((r) => `${N}-alb-rule-${r.key}`).sort());
+        expect(
+            all(resources, "aws:lb/listenerRule:ListenerRule")
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(withCall.map((r) => `${N}-alb-rule-${r.key}`).sort());
     });
 
     it("keeps every rule within the ALB's five condition values", () => {
@@ -118,7 +131,12 @@ describe("ALB + ACM (tls.mode alb)", () => {
     });
 
     it("aliases the domain to the load balancer", () => {
-        expect(byName(`${N}-dns`).inputs).toMatchObject({ zoneId: "Z0123456789ABCDEFGHIJ", name: "db.inner-universe.example", type: "A", aliases: [{ name: lb().name + "-1234567890.eu-west-1.elb.amazonaws.com", zoneId: "Z32O12XQLNTSW2", evaluateTargetHealth: true }] });
+        expect(byName(`${N}-dns`).inputs).toMatchObject({
+            zoneId: "Z0123456789ABCDEFGHIJ",
+            name: "db.inner-universe.example",
+            type: "A",
+            aliases: [{ name: lb().name + "-1234567890.eu-west-1.elb.amazonaws.com", zoneId: "Z32O12XQLNTSW2", evaluateTargetHealth: true }],
+        });
         expect(outputs.dnsTarget).toBe(`${lb().name}-1234567890.eu-west-1.elb.amazonaws.com`);
     });
 });
@@ -141,9 +159,28 @@ describe("host in alb mode", () => {
             from: r.inputs.referencedSecurityGroupId,
         }));
         expect(ingress.filter((r) => r.group === sgId("host"))).toEqual([{ group: sgId("host"), port: 3080, cidr: undefined, from: sgId("alb") }]);
-        expect(ingress.filter((r) => r.group === sgId("alb")).map((r) => [r.port, r.cidr]).sort()).toEqual([[443, "0.0.0.0/0"], [80, "0.0.0.0/0"]].sort());
-        const egress = all(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId]);
-        expect(egress.sort()).toEqual([[sgId("host"), 443, "0.0.0.0/0"], [sgId("alb"), 3080, sgId("host")]].sort());
+        expect(
+            ingress
+                .filter((r) => r.group === sgId("alb"))
+                .map((r) => [r.port, r.cidr])
+                .sort(),
+        ).toEqual(
+            [
+                [443, "0.0.0.0/0"],
+                [80, "0.0.0.0/0"],
+            ].sort(),
+        );
+        const egress = all(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [
+            r.inputs.securityGroupId,
+            r.inputs.fromPort,
+            r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId,
+        ]);
+        expect(egress.sort()).toEqual(
+            [
+                [sgId("host"), 443, "0.0.0.0/0"],
+                [sgId("alb"), 3080, sgId("host")],
+            ].sort(),
+        );
     });
 
     it("has no public address of its own", () => {

@@ -8,7 +8,10 @@ const WAF = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/inner-universe
 
 describe("alb mode: access logs and WAF (FSBP ELB.5, ELB.16)", () => {
     it("writes access logs to the configured bucket and associates the web ACL with the load balancer", async () => {
-        const cfg = prodConfig({ tls: { mode: "alb" }, aws: { alb: { ...ALB_SECTION, access_logs: { bucket: "iu-alb-logs", prefix: "prod" }, waf_acl_arn: WAF }, caddy_binary: undefined } });
+        const cfg = prodConfig({
+            tls: { mode: "alb" },
+            aws: { alb: { ...ALB_SECTION, access_logs: { bucket: "iu-alb-logs", prefix: "prod" }, waf_acl_arn: WAF }, caddy_binary: undefined },
+        });
         const { resources } = await buildAwsServer(cfg, {}, "albx");
         const lb = one(resources, "aws:lb/loadBalancer:LoadBalancer");
         expect(lb.inputs).toMatchObject({ accessLogs: { bucket: "iu-alb-logs", prefix: "prod", enabled: true }, dropInvalidHeaderFields: true, desyncMitigationMode: "defensive" });
@@ -25,8 +28,8 @@ describe("alb mode: access logs and WAF (FSBP ELB.5, ELB.16)", () => {
     });
 
     it("refuses a web ACL of another region, naming the key, before anything is created", () => {
-        expect(() =>
-            prodConfig({ tls: { mode: "alb" }, aws: { alb: { ...ALB_SECTION, waf_acl_arn: WAF.replace("eu-west-1", "us-east-2") }, caddy_binary: undefined } }),
-        ).toThrow(/aws\.alb\.waf_acl_arn: web ACL is in us-east-2; the ALB is in eu-west-1/);
+        expect(() => prodConfig({ tls: { mode: "alb" }, aws: { alb: { ...ALB_SECTION, waf_acl_arn: WAF.replace("eu-west-1", "us-east-2") }, caddy_binary: undefined } })).toThrow(
+            /aws\.alb\.waf_acl_arn: web ACL is in us-east-2; the ALB is in eu-west-1/,
+        );
     });
 });

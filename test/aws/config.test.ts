@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { awsStackProblems, isCanonicalCidr } from "../../infra/config/aws";
 import { ConfigError, parseStackConfig } from "../../infra/config";
+import { awsStackProblems, isCanonicalCidr } from "../../infra/config/aws";
 import { stackFileConfig } from "../support/stackFiles";
 
 const ctx = { stack: "prod", projectRoot: "/repo" };
@@ -59,7 +59,13 @@ describe("Pulumi.prod.yaml", () => {
                     subnet: { id: "subnet-0abc1234def567890", az: "us-east-1b" },
                     deploy_cidrs: ["198.51.100.0/24"],
                     server_binary: { url: "https://example.com/spacetime-x86_64-unknown-linux-gnu.tar.gz", sha256: "a".repeat(64) },
-                    alb: { subnets: [{ id: "subnet-0abc1234def567890", az: "us-east-1b" }, { id: "subnet-0fed9876cba543210", az: "us-east-1c" }], certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" },
+                    alb: {
+                        subnets: [
+                            { id: "subnet-0abc1234def567890", az: "us-east-1b" },
+                            { id: "subnet-0fed9876cba543210", az: "us-east-1c" },
+                        ],
+                        certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+                    },
                 },
             },
             ctx,
@@ -81,35 +87,113 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
     ["missing domain with TLS on", { ...prod, tls: { enabled: true, mode: "acme", email: "ops@example.com" } }, "inner-universe:tls.domain", "required when tls.mode is acme"],
     ["missing domain in alb mode", { ...prod, tls: { enabled: true, mode: "alb" } }, "inner-universe:tls.domain", "required when tls.mode is alb"],
     ["TLS off on aws", { ...prod, tls: { ...prod.tls, enabled: false } }, "inner-universe:tls.enabled", "must be true for runtime aws"],
-    ["AZ not of the region", withAws({ subnet: { id: "subnet-0a1b2c3d4e5f60718", az: "us-east-1a" } }), "inner-universe:aws.subnet.az", '"us-east-1a" is not an availability zone of eu-west-1'],
+    [
+        "AZ not of the region",
+        withAws({ subnet: { id: "subnet-0a1b2c3d4e5f60718", az: "us-east-1a" } }),
+        "inner-universe:aws.subnet.az",
+        '"us-east-1a" is not an availability zone of eu-west-1',
+    ],
     ["AZ that is a region", withAws({ subnet: { id: "subnet-0a1b2c3d4e5f60718", az: "eu-west-1" } }), "inner-universe:aws.subnet.az", "an availability zone like eu-west-1a"],
     [
         "ALB lists the host subnet with another AZ",
-        withAws({ alb: { subnets: [{ id: "subnet-0a1b2c3d4e5f60718", az: "eu-west-1b" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1c" }], certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" } }),
+        withAws({
+            alb: {
+                subnets: [
+                    { id: "subnet-0a1b2c3d4e5f60718", az: "eu-west-1b" },
+                    { id: "subnet-0fed9876cba543210", az: "eu-west-1c" },
+                ],
+                certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+            },
+        }),
         "inner-universe:aws.alb.subnets[0].az",
         "subnet-0a1b2c3d4e5f60718 is in eu-west-1a according to aws.subnet",
     ],
-    ["ALB subnets in one AZ", withAws({ alb: { subnets: [{ id: "subnet-0abc1234def567890", az: "eu-west-1a" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1a" }], certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" } }), "inner-universe:aws.alb.subnets", "at least two different availability zones"],
-    ["ALB without certificate or zone", withAws({ alb: { subnets: [{ id: "subnet-0abc1234def567890", az: "eu-west-1a" }, { id: "subnet-0fed9876cba543210", az: "eu-west-1b" }] } }), "inner-universe:aws.alb.certificate_arn", "required unless dns.zone_id is set"],
+    [
+        "ALB subnets in one AZ",
+        withAws({
+            alb: {
+                subnets: [
+                    { id: "subnet-0abc1234def567890", az: "eu-west-1a" },
+                    { id: "subnet-0fed9876cba543210", az: "eu-west-1a" },
+                ],
+                certificate_arn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+            },
+        }),
+        "inner-universe:aws.alb.subnets",
+        "at least two different availability zones",
+    ],
+    [
+        "ALB without certificate or zone",
+        withAws({
+            alb: {
+                subnets: [
+                    { id: "subnet-0abc1234def567890", az: "eu-west-1a" },
+                    { id: "subnet-0fed9876cba543210", az: "eu-west-1b" },
+                ],
+            },
+        }),
+        "inner-universe:aws.alb.certificate_arn",
+        "required unless dns.zone_id is set",
+    ],
     ["volume below the data floor", withAws({ data_volume: { size_gb: 5 } }), "inner-universe:aws.data_volume.size_gb", "expected 20–16384, got 5 (example: 100)"],
     ["volume size not a number", withAws({ data_volume: { size_gb: "big" } }), "inner-universe:aws.data_volume.size_gb", 'got "big"'],
     ["gp3 IOPS above 500 per GiB", withAws({ data_volume: { size_gb: 20, iops: 12000 } }), "inner-universe:aws.data_volume.iops", "at most 500 IOPS per GiB (10000 for 20 GiB)"],
     ["gp3 throughput above IOPS/4", withAws({ data_volume: { throughput: 1000 } }), "inner-universe:aws.data_volume.throughput", "at most IOPS/4 MiB/s (750 at 3000 IOPS)"],
-    ["KMS key from another region", withAws({ data_volume: { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" } }), "inner-universe:aws.data_volume.kms_key_id", "key is in us-east-1"],
-    ["KMS key id instead of an ARN", withAws({ data_volume: { kms_key_id: "11111111-2222-3333-4444-555555555555" } }), "inner-universe:aws.data_volume.kms_key_id", "a KMS key ARN"],
+    [
+        "KMS key from another region",
+        withAws({ data_volume: { kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" } }),
+        "inner-universe:aws.data_volume.kms_key_id",
+        "key is in us-east-1",
+    ],
+    [
+        "KMS key id instead of an ARN",
+        withAws({ data_volume: { kms_key_id: "11111111-2222-3333-4444-555555555555" } }),
+        "inner-universe:aws.data_volume.kms_key_id",
+        "a KMS key ARN",
+    ],
     ["bad snapshot id", withAws({ data_volume: { snapshot_id: "snapshot-1" } }), "inner-universe:aws.data_volume.snapshot_id", "snap-0123456789abcdef0"],
     ["retention 0", withAws({ backups: { retain_count: 0 } }), "inner-universe:aws.backups.retain_count", "expected 1–1000, got 0"],
-    ["unsupported snapshot interval", withAws({ backups: { schedule: { times: "03:00", interval_hours: 5 } } }), "inner-universe:aws.backups.schedule.interval_hours", "expected one of 1 | 2 | 3 | 4 | 6 | 8 | 12 | 24, got 5"],
+    [
+        "unsupported snapshot interval",
+        withAws({ backups: { schedule: { times: "03:00", interval_hours: 5 } } }),
+        "inner-universe:aws.backups.schedule.interval_hours",
+        "expected one of 1 | 2 | 3 | 4 | 6 | 8 | 12 | 24, got 5",
+    ],
     ["snapshot time not HH:MM", withAws({ backups: { schedule: { times: "3am", interval_hours: 24 } } }), "inner-universe:aws.backups.schedule.times", "a UTC time HH:MM"],
-    ["copy to the home region", withAws({ backups: { cross_region_copy: { region: "eu-west-1", retain_days: 7 } } }), "inner-universe:aws.backups.cross_region_copy.region", "must differ from aws.region"],
-    ["copy retention 0", withAws({ backups: { cross_region_copy: { region: "eu-central-1", retain_days: 0 } } }), "inner-universe:aws.backups.cross_region_copy.retain_days", "expected 1–3650, got 0"],
+    [
+        "copy to the home region",
+        withAws({ backups: { cross_region_copy: { region: "eu-west-1", retain_days: 7 } } }),
+        "inner-universe:aws.backups.cross_region_copy.region",
+        "must differ from aws.region",
+    ],
+    [
+        "copy retention 0",
+        withAws({ backups: { cross_region_copy: { region: "eu-central-1", retain_days: 0 } } }),
+        "inner-universe:aws.backups.cross_region_copy.retain_days",
+        "expected 1–3650, got 0",
+    ],
     ["unknown instance type family", withAws({ instance: { type: "x9z.large" } }), "inner-universe:aws.instance.type", 'unknown instance type family in "x9z.large"'],
     ["instance-store family", withAws({ instance: { type: "m6id.large" } }), "inner-universe:aws.instance.type", "unknown instance type family"],
     ["not an instance type", withAws({ instance: { type: "large" } }), "inner-universe:aws.instance.type", "an instance type like r7i.large"],
     ["arm instance with an x86 AMI", withAws({ instance: { type: "r7g.large" } }), "inner-universe:aws.instance.ami_parameter", "is an x86_64 image but r7g.large is arm64"],
-    ["arm AMI, x86 server build", withAws({ instance: { type: "r7g.large", ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" } }), "inner-universe:aws.server_binary.url", "is an x86_64 build but r7g.large is arm64"],
-    ["AMI parameter not AL2023", withAws({ instance: { ami_parameter: "/aws/service/debian/release/12/latest/amd64" } }), "inner-universe:aws.instance.ami_parameter", "an Amazon Linux 2023 SSM public parameter"],
-    ["minimal AMI without SSM agent", withAws({ instance: { ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-x86_64" } }), "inner-universe:aws.instance.ami_parameter", "without the SSM agent"],
+    [
+        "arm AMI, x86 server build",
+        withAws({ instance: { type: "r7g.large", ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" } }),
+        "inner-universe:aws.server_binary.url",
+        "is an x86_64 build but r7g.large is arm64",
+    ],
+    [
+        "AMI parameter not AL2023",
+        withAws({ instance: { ami_parameter: "/aws/service/debian/release/12/latest/amd64" } }),
+        "inner-universe:aws.instance.ami_parameter",
+        "an Amazon Linux 2023 SSM public parameter",
+    ],
+    [
+        "minimal AMI without SSM agent",
+        withAws({ instance: { ami_parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-x86_64" } }),
+        "inner-universe:aws.instance.ami_parameter",
+        "without the SSM agent",
+    ],
     ["bad AMI owner", withAws({ instance: { ami_owners: ["someone"] } }), "inner-universe:aws.instance.ami_owners[0]", "an AMI owner"],
     ["deploy CIDRs open to the world", withAws({ deploy_cidrs: ["0.0.0.0/0"] }), "inner-universe:aws.deploy_cidrs[0]", "must not be 0.0.0.0/0"],
     ["deploy CIDRs missing", { ...prod, aws: { ...prod.aws, deploy_cidrs: undefined } }, "inner-universe:aws.deploy_cidrs", "required"],
@@ -140,9 +224,16 @@ describe("invalid aws configs fail with the key path, the problem and an example
     });
 
     it("lists every aws problem in one run, without rules tripping over keys that are already wrong", () => {
-        const problems = problemsOf(withAws({ subnet: { id: "subnet-0a1b2c3d4e5f60718", az: "us-east-1a" }, data_volume: { size_gb: 5 }, backups: { retain_count: 0 }, instance: { type: "x9z.large" } }));
+        const problems = problemsOf(
+            withAws({ subnet: { id: "subnet-0a1b2c3d4e5f60718", az: "us-east-1a" }, data_volume: { size_gb: 5 }, backups: { retain_count: 0 }, instance: { type: "x9z.large" } }),
+        );
         expect(problems.map((p) => p.split(":").slice(0, 2).join(":"))).toEqual(
-            expect.arrayContaining(["inner-universe:aws.subnet.az", "inner-universe:aws.data_volume.size_gb", "inner-universe:aws.backups.retain_count", "inner-universe:aws.instance.type"]),
+            expect.arrayContaining([
+                "inner-universe:aws.subnet.az",
+                "inner-universe:aws.data_volume.size_gb",
+                "inner-universe:aws.backups.retain_count",
+                "inner-universe:aws.instance.type",
+            ]),
         );
         expect(problems).toHaveLength(4);
     });
@@ -160,7 +251,9 @@ describe("rules between aws and other sections (AwsServer refuses these too)", (
         expect(awsStackProblems(rest, cfg)).toEqual([{ path: ["aws", "caddy_binary"], message: "required for tls.mode acme (Caddy runs on the host)" }]);
     });
     it("alb needs the alb section", () => {
-        expect(awsStackProblems(base, { ...cfg, tls: { ...cfg.tls, mode: "alb" } })).toEqual([{ path: ["aws", "alb"], message: "required for tls.mode alb (subnets for the load balancer)" }]);
+        expect(awsStackProblems(base, { ...cfg, tls: { ...cfg.tls, mode: "alb" } })).toEqual([
+            { path: ["aws", "alb"], message: "required for tls.mode alb (subnets for the load balancer)" },
+        ]);
     });
     it("the pinned release must be spacetimedb.version", () => {
         expect(awsStackProblems(base, { ...cfg, spacetimedb: { ...cfg.spacetimedb, version: "1.3.0" } })).toEqual([

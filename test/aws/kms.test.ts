@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { keyPolicy, type PolicyStatement } from "../../infra/aws/kms";
 import { runPoliciesOver } from "../../policy/policies";
-import { ACCOUNT, all, type AwsCaptured } from "./support/awsMocks";
+import { ACCOUNT, type AwsCaptured, all } from "./support/awsMocks";
 import { buildAwsServer, prodConfig } from "./support/stack";
 
 /**
@@ -10,9 +10,18 @@ import { buildAwsServer, prodConfig } from "./support/stack";
  * in our key policy, so allow = some statement matches.
  */
 function allows(statements: PolicyStatement[], req: { principal: { Service: string } | { AWS: string }; action: string; context: Record<string, string> }): boolean {
-    const glob = (pattern: string, value: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
+    const glob = (pattern: string, value: string) =>
+        new RegExp(
+            `^${pattern
+                .split("*")
+                .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+                .join(".*")}$`,
+        ).test(value);
     return statements.some((st) => {
-        const principalOk = "Service" in req.principal ? "Service" in st.Principal && st.Principal.Service === req.principal.Service : "AWS" in st.Principal && st.Principal.AWS === req.principal.AWS;
+        const principalOk =
+            "Service" in req.principal
+                ? "Service" in st.Principal && st.Principal.Service === req.principal.Service
+                : "AWS" in st.Principal && st.Principal.AWS === req.principal.AWS;
         if (!principalOk || !st.Action.some((a) => glob(a, req.action))) return false;
         return Object.entries(st.Condition ?? {}).every(([op, kv]) =>
             Object.entries(kv).every(([key, want]) => {

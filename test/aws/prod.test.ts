@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { alarmSpecs } from "../../infra/aws/alarmSpecs";
 import { hostSpec } from "../../infra/aws/hostSpec";
+import { alarmInputs } from "../../infra/aws/monitoring";
 import { renderUserData } from "../../infra/aws/render/cloudInit";
 import { DATA_FSTYPE, SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
-import { emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE, type CwAgentConfig } from "../../infra/aws/render/cwAgentConfig";
-import { alarmSpecs } from "../../infra/aws/alarmSpecs";
-import { alarmInputs } from "../../infra/aws/monitoring";
-import type { StackConfig } from "../../infra/config/load";
-import { ACCOUNT, all, DEFAULT_VPC, one, type AwsCaptured, type Invoke } from "./support/awsMocks";
+import { type CwAgentConfig, emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE } from "../../infra/aws/render/cwAgentConfig";
+import type { StackConfigFor } from "../../infra/config/load";
+import { ACCOUNT, type AwsCaptured, all, DEFAULT_VPC, type Invoke, one } from "./support/awsMocks";
 import { buildAwsServer, prodConfig } from "./support/stack";
 
-let cfg: StackConfig;
+let cfg: StackConfigFor<"aws">;
 let resources: AwsCaptured[];
 let invokes: Invoke[];
 let outputs: Awaited<ReturnType<typeof buildAwsServer>>["outputs"];
@@ -153,7 +153,10 @@ describe("host", () => {
         expect(role.inputs.inlinePolicies).toBeUndefined();
         expect(role.inputs.managedPolicyArns).toBeUndefined();
         const attached = all(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.name);
-        expect(attached.map((a) => a.inputs.policyArn).sort()).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]);
+        expect(attached.map((a) => a.inputs.policyArn).sort()).toEqual([
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+        ]);
         expect(all(resources, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
         expect(byName(`${N}-host-profile`).inputs.role).toBe(role.name);
         expect(instance().inputs.iamInstanceProfile).toBe(`${N}-host-profile`);
@@ -237,7 +240,12 @@ describe("monitoring", () => {
     it("stores the agent config in an AmazonCloudWatch-* parameter, the rendered config exactly", () => {
         expect(agentParameter().inputs).toMatchObject({ name: "AmazonCloudWatch-inner-universe-prod", type: "String" });
         expect(agentConfig()).toEqual(
-            renderCwAgentConfig({ mount: "/stdb", logGroupName: "/inner-universe/prod/host", caddyAccessLog: true, prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: cfg.environment } }),
+            renderCwAgentConfig({
+                mount: "/stdb",
+                logGroupName: "/inner-universe/prod/host",
+                caddyAccessLog: true,
+                prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: cfg.environment },
+            }),
         );
     });
 
@@ -246,7 +254,13 @@ describe("monitoring", () => {
         expect(assoc.inputs).toMatchObject({
             name: "AmazonCloudWatch-ManageAgent",
             targets: [{ key: "InstanceIds", values: [outputs.instanceId] }],
-            parameters: { action: "configure", mode: "ec2", optionalConfigurationSource: "ssm", optionalConfigurationLocation: "AmazonCloudWatch-inner-universe-prod", optionalRestart: "yes" },
+            parameters: {
+                action: "configure",
+                mode: "ec2",
+                optionalConfigurationSource: "ssm",
+                optionalConfigurationLocation: "AmazonCloudWatch-inner-universe-prod",
+                optionalRestart: "yes",
+            },
         });
         expect(assoc.inputs.instanceId).toBeUndefined();
         expect(assoc.inputs.associationName).toMatch(/^inner-universe-prod-cwagent-[0-9a-f]{12}$/);
@@ -311,7 +325,14 @@ describe("monitoring", () => {
     });
 
     it("checks https://DOMAIN/v1/ping from Route 53 and alarms on it in us-east-1", () => {
-        expect(one(resources, "aws:route53/healthCheck:HealthCheck").inputs).toMatchObject({ type: "HTTPS", fqdn: "db.inner-universe.example", port: 443, resourcePath: "/v1/ping", enableSni: true, tags: { Name: "inner-universe-prod-ping" } });
+        expect(one(resources, "aws:route53/healthCheck:HealthCheck").inputs).toMatchObject({
+            type: "HTTPS",
+            fqdn: "db.inner-universe.example",
+            port: 443,
+            resourcePath: "/v1/ping",
+            enableSni: true,
+            tags: { Name: "inner-universe-prod-ping" },
+        });
         expect(alarm("external-health").inputs).toMatchObject({
             region: "us-east-1",
             namespace: "AWS/Route53",
@@ -343,10 +364,19 @@ describe("monitoring", () => {
     it("alarms on SpacetimeDB's own series in the namespace and dimension the agent publishes them with", () => {
         const clients = alarm("stdb-clients").inputs;
         expect(clients).toMatchObject({ namespace: STDB_NAMESPACE, metricName: "spacetime_worker_connected_clients", dimensions: { environment: "prod" }, threshold: 90 });
-        expect(emittedStdbMetric(agentConfig(), clients.metricName, "prod")).toEqual({ namespace: clients.namespace, metricName: clients.metricName, dimensions: clients.dimensions });
+        expect(emittedStdbMetric(agentConfig(), clients.metricName, "prod")).toEqual({
+            namespace: clients.namespace,
+            metricName: clients.metricName,
+            dimensions: clients.dimensions,
+        });
         const busy = alarm("stdb-reducer-busy").inputs;
         expect(busy.metricQueries.find((q: any) => q.returnData).expression).toBe("100 * m1 / (PERIOD(m1) * 1000000)");
-        expect(busy.metricQueries.find((q: any) => q.id === "m1").metric).toMatchObject({ namespace: STDB_NAMESPACE, metricName: "reducer_wasm_time_usec", stat: "Sum", dimensions: { environment: "prod" } });
+        expect(busy.metricQueries.find((q: any) => q.id === "m1").metric).toMatchObject({
+            namespace: STDB_NAMESPACE,
+            metricName: "reducer_wasm_time_usec",
+            stat: "Sum",
+            dimensions: { environment: "prod" },
+        });
         expect(alarm("stdb-commitlog-growth").inputs.metricQueries[1].metric.metricName).toBe("spacetime_message_log_size_bytes");
     });
 

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderBootstrap } from "../../infra/aws/render/bootstrap";
 import { hostFiles, renderUserData } from "../../infra/aws/render/cloudInit";
 import { BOOTSTRAP_PATH, CADDY_BIN, CADDYFILE_PATH, SOCKET_PROXYD } from "../../infra/aws/render/constants";
-import { run, tempDir, write } from "./support/tools";
 import { specs, VOLUME_ID } from "./support/specs";
+import { run, tempDir, write } from "./support/tools";
 
 /**
  * The real validators, run by the suite on what the program renders: cloud-init, systemd,
@@ -17,7 +17,9 @@ const scratch = (label: string) => {
     dirs.push(d);
     return d;
 };
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 const SPECS = Object.keys(specs);
 
@@ -78,7 +80,9 @@ describe("caddy validate --adapter caddyfile", () => {
     const validate = (caddyfile: string) => {
         const dir = scratch("caddy");
         const file = write(dir, "Caddyfile", caddyfile);
-        return run("caddy", ["validate", "--config", file, "--adapter", "caddyfile"], { env: { HOME: dir, XDG_DATA_HOME: path.join(dir, "data"), XDG_CONFIG_HOME: path.join(dir, "config") } });
+        return run("caddy", ["validate", "--config", file, "--adapter", "caddyfile"], {
+            env: { HOME: dir, XDG_DATA_HOME: path.join(dir, "data"), XDG_CONFIG_HOME: path.join(dir, "config") },
+        });
     };
     it("the prod (acme) Caddyfile is valid", () => {
         const caddyfile = hostFiles(specs.acme!).find((f) => f.path === CADDYFILE_PATH)!.content;
@@ -87,7 +91,9 @@ describe("caddy validate --adapter caddyfile", () => {
         expect(r.stdout + r.stderr).toContain("Valid configuration");
     });
     it("rejects a bad deploy CIDR (the validator really validates)", () => {
-        const caddyfile = hostFiles(specs.acme!).find((f) => f.path === CADDYFILE_PATH)!.content.replace("remote_ip 203.0.113.0/28", "remote_ip 203.0.113.0/99");
+        const caddyfile = hostFiles(specs.acme!)
+            .find((f) => f.path === CADDYFILE_PATH)!
+            .content.replace("remote_ip 203.0.113.0/28", "remote_ip 203.0.113.0/99");
         expect(validate(caddyfile).status).not.toBe(0);
     });
 });
@@ -106,7 +112,14 @@ describe("shellcheck", () => {
 });
 
 describe("bootstrap data safety, run for real on image files", () => {
-    const script = renderBootstrap({ volumeId: VOLUME_ID, rootDir: "/stdb", server: specs.acme!.server, front: { mode: "alb" }, cwAgentParameter: "AmazonCloudWatch-x", deviceTimeoutS: 0 });
+    const script = renderBootstrap({
+        volumeId: VOLUME_ID,
+        rootDir: "/stdb",
+        server: specs.acme!.server,
+        front: { mode: "alb" },
+        cwAgentParameter: "AmazonCloudWatch-x",
+        deviceTimeoutS: 0,
+    });
     const dir = scratch("fs");
     const bootstrap = write(dir, "iu-bootstrap", script, 0o755);
     const call = (body: string) => run("bash", ["-c", `source ${bootstrap}\n${body}`]);

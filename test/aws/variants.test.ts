@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkedSubnetId } from "../../infra/aws/network";
 import { AwsServer, checkAwsServerConfig } from "../../infra/aws/server";
-import type { StackConfig } from "../../infra/config";
+import type { StackConfigFor } from "../../infra/config";
 import { parseStackConfig } from "../../infra/config";
 import { ConfigError } from "../../infra/config/errors";
 import { ACME_DIRECTORY, drillOverrides, mergeConfig, pulumiConfigMap } from "../../scripts/lib/drill/overrides";
@@ -84,7 +84,7 @@ describe("deploy-time cross-checks", () => {
         expect(() => checkAwsServerConfig(noCaddy)).toThrow(ConfigError);
         expect(() => new AwsServer("no-caddy", { cfg: noCaddy })).toThrow(/inner-universe:aws.caddy_binary: required for tls.mode acme/);
         // Past the schema (which refuses it too): the component's own check, on a hand-made config.
-        const noAlb = { ...prodConfig(), tls: { ...prodConfig().tls, mode: "alb" as const } } as StackConfig;
+        const noAlb = { ...prodConfig(), tls: { ...prodConfig().tls, mode: "alb" as const } } as StackConfigFor<"aws">;
         expect(() => new AwsServer("no-alb", { cfg: noAlb })).toThrow(/inner-universe:aws.alb: required for tls.mode alb/);
     });
 });

@@ -1,5 +1,7 @@
-import { installHarness, type CapturedResource } from "../../support/harness";
-export { output, type Invoke } from "../../support/harness";
+import { type CapturedResource, installHarness } from "../../support/harness";
+
+export { type Invoke, output } from "../../support/harness";
+
 import { stepStdout } from "../../support/fakeSteps";
 
 /** Captured the same way as every other stack (test/support/harness.ts). */
@@ -36,7 +38,6 @@ export async function installAwsMocks(stack: string, world: Partial<MockWorld> =
     return { ...harness, world: w };
 }
 
-
 function fakeState(type: string, name: string, inputs: Record<string, any>, w: MockWorld, nextId: (p: string) => string): { id: string; state: Record<string, unknown> } {
     const region = inputs.region ?? w.region;
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${ACCOUNT}:${resource}`;
@@ -64,15 +65,33 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, w: M
         case "aws:cloudwatch/logGroup:LogGroup":
             return { id: inputs.name, state: { arn: arn("logs", `log-group:${inputs.name}`) } };
         case "aws:lb/loadBalancer:LoadBalancer":
-            return { id: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), state: { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`), arnSuffix: `app/${name}/50dc6c495c0c9188`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" } };
+            return {
+                id: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
+                state: {
+                    arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
+                    arnSuffix: `app/${name}/50dc6c495c0c9188`,
+                    dnsName: `${name}-1234567890.${region}.elb.amazonaws.com`,
+                    zoneId: "Z32O12XQLNTSW2",
+                },
+            };
         case "aws:lb/targetGroup:TargetGroup":
-            return { id: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), state: { arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` } };
+            return {
+                id: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`),
+                state: { arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`), arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` },
+            };
         case "aws:acm/certificate:Certificate":
             return {
                 id: arn("acm", "certificate/11111111-2222-3333-4444-555555555555"),
                 state: {
                     arn: arn("acm", "certificate/11111111-2222-3333-4444-555555555555"),
-                    domainValidationOptions: [{ domainName: inputs.domainName, resourceRecordName: `_x1.${inputs.domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: "_x2.acm-validations.aws." }],
+                    domainValidationOptions: [
+                        {
+                            domainName: inputs.domainName,
+                            resourceRecordName: `_x1.${inputs.domainName}.`,
+                            resourceRecordType: "CNAME",
+                            resourceRecordValue: "_x2.acm-validations.aws.",
+                        },
+                    ],
                 },
             };
         case "aws:acm/certificateValidation:CertificateValidation":
@@ -80,7 +99,10 @@ function fakeState(type: string, name: string, inputs: Record<string, any>, w: M
         case "aws:route53/record:Record":
             return { id: `${name}-id`, state: { fqdn: String(inputs.name).replace(/\.$/, "") } };
         case "aws:kms/key:Key": {
-            const keyId = `${nextId("k").slice(2)}`.padStart(36, "0").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-").slice(0, 36);
+            const keyId = `${nextId("k").slice(2)}`
+                .padStart(36, "0")
+                .replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-")
+                .slice(0, 36);
             return { id: keyId, state: { keyId, arn: arn("kms", `key/${keyId}`) } };
         }
         case "aws:route53/healthCheck:HealthCheck":
@@ -112,7 +134,6 @@ function fakeInvoke(token: string, args: Record<string, any>, w: MockWorld): Rec
             throw new Error(`unmocked invoke ${token}`);
     }
 }
-
 
 export function one(resources: AwsCaptured[], type: string, name?: string): AwsCaptured {
     const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));

@@ -1,10 +1,10 @@
-import { parseStackConfig, type StackConfig } from "../../../infra/config/load";
+import { forRuntime, parseStackConfig, type StackConfigFor } from "../../../infra/config/load";
 import { PROJECT_ROOT_FOR_TESTS } from "../../support/paths";
 import { stackFileConfig } from "../../support/stackFiles";
-import { installAwsMocks, output, type MockWorld } from "./awsMocks";
+import { installAwsMocks, type MockWorld, output } from "./awsMocks";
 
 /** Pulumi.prod.yaml as the program parses it, with optional per-key overrides of the aws/tls sections. */
-export function prodConfig(over: { aws?: Record<string, unknown>; tls?: Record<string, unknown>; protect?: Record<string, unknown>; stack?: string } = {}): StackConfig {
+export function prodConfig(over: { aws?: Record<string, unknown>; tls?: Record<string, unknown>; protect?: Record<string, unknown>; stack?: string } = {}): StackConfigFor<"aws"> {
     const raw = stackFileConfig("prod") as Record<string, any>;
     const merged = {
         ...raw,
@@ -12,12 +12,12 @@ export function prodConfig(over: { aws?: Record<string, unknown>; tls?: Record<s
         tls: { ...raw.tls, ...over.tls },
         protect: { ...raw.protect, ...over.protect },
     };
-    return parseStackConfig(merged, { stack: over.stack ?? "prod", projectRoot: PROJECT_ROOT_FOR_TESTS });
+    return forRuntime(parseStackConfig(merged, { stack: over.stack ?? "prod", projectRoot: PROJECT_ROOT_FOR_TESTS }), "aws");
 }
 
 /** Installs mocks and builds one AwsServer the way infra/program.ts does; resolves once every resource is registered. */
-export async function buildAwsServer(cfg: StackConfig, world: Partial<MockWorld> = {}, name = "inner-universe-aws") {
-    const mocks = await installAwsMocks(cfg.stack, { region: cfg.aws?.region ?? "eu-west-1", ...world });
+export async function buildAwsServer(cfg: StackConfigFor<"aws">, world: Partial<MockWorld> = {}, name = "inner-universe-aws") {
+    const mocks = await installAwsMocks(cfg.stack, { region: cfg.aws.region, ...world });
     const { AwsServer } = await import("../../../infra/aws");
     const server = new AwsServer(name, { cfg });
     const urls = {

@@ -17,6 +17,8 @@ export interface AwsHostArgs {
     terminationProtection: boolean;
     /** acme mode: a stable public address (Elastic IP) that DNS points at. */
     elasticIp: boolean;
+    /** Pulumi-protect the Elastic IP (with protect.data): releasing it would move the public address DNS points at. */
+    protectAddress: boolean;
 }
 
 /** Only these two: SSM Session Manager / State Manager, and the CloudWatch agent (metrics, logs, its config parameter). */
@@ -100,7 +102,7 @@ export class AwsHost extends pulumi.ComponentResource {
 
         const dependsOn: pulumi.Resource[] = [];
         if (args.elasticIp) {
-            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: `inner-universe-${args.environment}` } }, { parent: this });
+            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: `inner-universe-${args.environment}` } }, { parent: this, protect: args.protectAddress });
             const association = new aws.ec2.EipAssociation(`${name}-eip-association`, { instanceId: instance.id, allocationId: eip.allocationId }, { parent: this });
             this.publicIp = eip.publicIp;
             // The bootstrap waits for the volume before any download, so attaching it after the

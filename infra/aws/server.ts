@@ -90,6 +90,7 @@ export class AwsServer extends pulumi.ComponentResource {
                 dataVolume: { id: volume.volumeId, deviceName: a.data_volume.device_name },
                 terminationProtection: a.termination_protection ?? cfg.protect.data,
                 elasticIp: mode === "acme",
+                protectAddress: cfg.protect.data,
             },
             child,
         );

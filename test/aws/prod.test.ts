@@ -165,6 +165,9 @@ describe("host", () => {
     it("gets a stable Elastic IP before the data volume arrives", () => {
         const eip = byName(`${N}-host-eip`);
         expect(eip.inputs.domain).toBe("vpc");
+        // Releasing the address would move what DNS points at: protected with the data (FSBP sweep, docs/aws.md).
+        expect(cfg.protect.data).toBe(true);
+        expect(eip.options.protect).toBe(true);
         const assoc = byName(`${N}-host-eip-association`);
         expect(assoc.inputs).toMatchObject({ instanceId: outputs.instanceId, allocationId: "eipalloc-00000000000000001" });
         expect(byName(`${N}-host-data-attachment`).options.dependencies).toContain(`${N}-host-eip-association`);

@@ -8,7 +8,8 @@ import { allPolicies } from "./policies";
  * the engine does not pass retainOnDelete to analyzers, so here it checks `protect` only.
  */
 new PolicyPack("inner-universe", {
-    description: "Inner Universe deployment rules: encrypted gp3 volumes, IMDSv2, no SSH, world-open only on 80/443, alarms with actions, protected and snapshot-tagged data, no secrets in user data, scoped IAM (no users, no wildcard actions, source-account conditions), log retention, KMS rotation, hardened ALB listeners.",
+    description:
+        "Inner Universe deployment rules: encrypted gp3 volumes, IMDSv2, no SSH, world-open only on 80/443, alarms with actions, protected and snapshot-tagged data, no secrets in user data, scoped IAM (no users, no wildcard actions, source-account conditions), log retention, KMS rotation, hardened ALB listeners.",
     enforcementLevel: "mandatory",
     policies: allPolicies,
 });

@@ -55,7 +55,12 @@ const T = {
 const WEB_PORTS = new Set([80, 443]);
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
-function policy(name: string, description: string, validate: (args: ResourceValidationArgs, report: ReportViolation) => void, extra: Partial<ResourceValidationPolicy> = {}): ResourceValidationPolicy {
+function policy(
+    name: string,
+    description: string,
+    validate: (args: ResourceValidationArgs, report: ReportViolation) => void,
+    extra: Partial<ResourceValidationPolicy> = {},
+): ResourceValidationPolicy {
     return { name, description, enforcementLevel: "mandatory", validateResource: validate, ...extra };
 }
 
@@ -130,13 +135,17 @@ const SECRET_PATTERNS: [string, RegExp][] = [
     ["a password/secret/token assignment", /\b[A-Za-z_]*(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Za-z_]*\s*[:=]\s*["']?[^\s"'$*{}]{8,}/i],
 ];
 
-export const noSecretsInUserData = policy("no-secrets-in-user-data", "User data holds no secrets: EC2 stores it in plain text, readable with ec2:DescribeInstanceAttribute.", (args, report) => {
-    if (args.type !== T.instance && args.type !== T.launchTemplate) return;
-    const texts: string[] = [];
-    if (typeof args.props.userData === "string") texts.push(args.type === T.launchTemplate ? decode(args.props.userData) : args.props.userData);
-    if (typeof args.props.userDataBase64 === "string") texts.push(decode(args.props.userDataBase64));
-    for (const text of texts) for (const [what, re] of SECRET_PATTERNS) if (re.test(text)) report(`user data contains ${what}`);
-});
+export const noSecretsInUserData = policy(
+    "no-secrets-in-user-data",
+    "User data holds no secrets: EC2 stores it in plain text, readable with ec2:DescribeInstanceAttribute.",
+    (args, report) => {
+        if (args.type !== T.instance && args.type !== T.launchTemplate) return;
+        const texts: string[] = [];
+        if (typeof args.props.userData === "string") texts.push(args.type === T.launchTemplate ? decode(args.props.userData) : args.props.userData);
+        if (typeof args.props.userDataBase64 === "string") texts.push(decode(args.props.userDataBase64));
+        for (const text of texts) for (const [what, re] of SECRET_PATTERNS) if (re.test(text)) report(`user data contains ${what}`);
+    },
+);
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[?::1\]?)$/;
 
@@ -152,7 +161,8 @@ export const loopbackServers = policy(
     (args, report) => {
         if (args.type === T.localShell && typeof args.props.environment?.IU_LISTEN === "string") {
             const host = hostOf(args.props.environment.IU_LISTEN);
-            if (!LOOPBACK.test(host)) report(`the local server listens on ${host}; set inner-universe:spacetimedb.address to 127.0.0.1 and reach it through the TLS front (tls.enabled)`);
+            if (!LOOPBACK.test(host))
+                report(`the local server listens on ${host}; set inner-universe:spacetimedb.address to 127.0.0.1 and reach it through the TLS front (tls.enabled)`);
         }
         if (args.type === T.container) {
             for (const p of (args.props.ports ?? []) as { ip?: string; external?: number }[]) {
@@ -208,7 +218,12 @@ export const kmsKeysRotate = policy("kms-keys-rotate", "Customer-managed symmetr
 });
 
 /** TLS 1.2+ policies with forward secrecy only (FSBP ELB.8 asks for a strong predefined policy). */
-export const ALB_TLS_POLICIES = new Set(["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-FS-1-2-Res-2020-10"]);
+export const ALB_TLS_POLICIES = new Set([
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+]);
 
 export const albHardened = policy(
     "alb-https-hardened",
@@ -217,12 +232,14 @@ export const albHardened = policy(
         if (args.type === T.lb && (args.props.loadBalancerType ?? "application") === "application") {
             if (args.props.dropInvalidHeaderFields !== true) report("dropInvalidHeaderFields is not true");
             if (args.getConfig<StackPolicyConfig>().protectData && args.props.enableDeletionProtection !== true) report("enableDeletionProtection is not true (protect.data)");
-            if (args.props.desyncMitigationMode !== undefined && !["defensive", "strictest"].includes(args.props.desyncMitigationMode)) report(`desyncMitigationMode is ${args.props.desyncMitigationMode}`);
+            if (args.props.desyncMitigationMode !== undefined && !["defensive", "strictest"].includes(args.props.desyncMitigationMode))
+                report(`desyncMitigationMode is ${args.props.desyncMitigationMode}`);
         }
         if (args.type === T.listener) {
             const protocol = String(args.props.protocol ?? "").toUpperCase();
             const actions: any[] = args.props.defaultActions ?? [];
-            if (protocol === "HTTP" && !actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS")) report("an HTTP listener does something other than redirect to HTTPS");
+            if (protocol === "HTTP" && !actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS"))
+                report("an HTTP listener does something other than redirect to HTTPS");
             if (protocol === "HTTPS" && !ALB_TLS_POLICIES.has(args.props.sslPolicy)) report(`sslPolicy ${args.props.sslPolicy ?? "unset"} is not a TLS 1.2+ forward-secret policy`);
         }
     },
@@ -294,7 +311,7 @@ function blockDevices(args: ResourceValidationArgs): [string, Record<string, any
     if (args.type === T.volume) return [["volume", p]];
     if (args.type === T.instance) {
         const out: [string, Record<string, any>][] = [["rootBlockDevice", p.rootBlockDevice ?? {}]];
-        (p.ebsBlockDevices ?? []).forEach((d: Record<string, any>, i: number) => out.push([`ebsBlockDevices[${i}]`, d]));
+        for (const [i, d] of ((p.ebsBlockDevices ?? []) as Record<string, any>[]).entries()) out.push([`ebsBlockDevices[${i}]`, d]);
         return out;
     }
     if (args.type === T.launchTemplate) {
@@ -322,7 +339,14 @@ function sgRules(args: ResourceValidationArgs): SgRule[] {
     }
     if (args.type === T.sgRule) {
         const protocol = proto(p.protocol);
-        return [{ direction: p.type === "egress" ? "egress" : "ingress", protocol, ...ports(p.fromPort, p.toPort, protocol), cidrs: [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? [])] }];
+        return [
+            {
+                direction: p.type === "egress" ? "egress" : "ingress",
+                protocol,
+                ...ports(p.fromPort, p.toPort, protocol),
+                cidrs: [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? [])],
+            },
+        ];
     }
     if (args.type === T.sg) {
         const inline = (list: any[] | undefined, direction: "ingress" | "egress"): SgRule[] =>

@@ -25,36 +25,36 @@ readonly WASM_TARGET=wasm32-unknown-unknown
 readonly CRATE=inner_universe_module
 
 die() {
-  echo "build-module: $*" >&2
-  exit 1
+    echo "build-module: $*" >&2
+    exit 1
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 module_dir=${IU_MODULE_DIR:?IU_MODULE_DIR is required: the crate directory (the program passes module.dir)}
 target_dir=""
 
 while [ $# -gt 0 ]; do
-  case "$1" in
+    case "$1" in
     --target-dir)
-      [ $# -ge 2 ] || die "--target-dir needs a value"
-      target_dir=$2
-      shift 2
-      ;;
+        [ $# -ge 2 ] || die "--target-dir needs a value"
+        target_dir=$2
+        shift 2
+        ;;
     --target-dir=*)
-      target_dir=${1#--target-dir=}
-      shift
-      ;;
+        target_dir=${1#--target-dir=}
+        shift
+        ;;
     -h | --help)
-      usage
-      exit 0
-      ;;
+        usage
+        exit 0
+        ;;
     *)
-      die "unknown argument: $1 (see --help)"
-      ;;
-  esac
+        die "unknown argument: $1 (see --help)"
+        ;;
+    esac
 done
 
 [ -f "$module_dir/Cargo.toml" ] || die "no Cargo.toml in module dir '$module_dir' (set IU_MODULE_DIR)"
@@ -77,31 +77,34 @@ echo "build-module: $("$DEB_RUSTC" --version), $("$DEB_CARGO" --version)" >&2
 # so the more specific target dir (often inside the module dir) comes last.
 cargo_home=${CARGO_HOME:-"$HOME/.cargo"}
 rustflags=(
-  "--remap-path-prefix=$cargo_home=/cargo"
-  "--remap-path-prefix=$STD_SRC=/rustc/src"
-  "--remap-path-prefix=$module_dir=/build/module"
-  "--remap-path-prefix=$target_dir=/build/target"
-  "-Cdebuginfo=0"
-  "-Cstrip=symbols"
+    "--remap-path-prefix=$cargo_home=/cargo"
+    "--remap-path-prefix=$STD_SRC=/rustc/src"
+    "--remap-path-prefix=$module_dir=/build/module"
+    "--remap-path-prefix=$target_dir=/build/target"
+    "-Cdebuginfo=0"
+    "-Cstrip=symbols"
 )
-encoded_rustflags=$(IFS=$'\x1f'; printf '%s' "${rustflags[*]}")
+encoded_rustflags=$(
+    IFS=$'\x1f'
+    printf '%s' "${rustflags[*]}"
+)
 
 start=$(date +%s)
 (
-  cd "$module_dir"
-  env -u RUSTFLAGS -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER \
-    -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET \
-    RUSTC="$DEB_RUSTC" \
-    RUSTC_BOOTSTRAP=1 \
-    CARGO_ENCODED_RUSTFLAGS="$encoded_rustflags" \
-    CARGO_INCREMENTAL=0 \
-    SOURCE_DATE_EPOCH=0 \
-    "$DEB_CARGO" build \
-    --release \
-    --locked \
-    --target "$WASM_TARGET" \
-    -Zbuild-std=std,panic_abort \
-    --target-dir "$target_dir"
+    cd "$module_dir"
+    env -u RUSTFLAGS -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER \
+        -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET \
+        RUSTC="$DEB_RUSTC" \
+        RUSTC_BOOTSTRAP=1 \
+        CARGO_ENCODED_RUSTFLAGS="$encoded_rustflags" \
+        CARGO_INCREMENTAL=0 \
+        SOURCE_DATE_EPOCH=0 \
+        "$DEB_CARGO" build \
+        --release \
+        --locked \
+        --target "$WASM_TARGET" \
+        -Zbuild-std=std,panic_abort \
+        --target-dir "$target_dir"
 )
 echo "build-module: cargo build took $(($(date +%s) - start))s" >&2
 

@@ -26,9 +26,19 @@ stack=${IU_STACK:-dev}
 extra=()
 while (($#)); do
     case $1 in
-    --stack) stack=$2; shift 2 ;;
-    --) shift; extra+=("$@"); break ;;
-    *) extra+=("$1"); shift ;;
+    --stack)
+        stack=$2
+        shift 2
+        ;;
+    --)
+        shift
+        extra+=("$@")
+        break
+        ;;
+    *)
+        extra+=("$1")
+        shift
+        ;;
     esac
 done
 

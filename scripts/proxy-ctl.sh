@@ -29,18 +29,30 @@ start() {
         echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$ca_reported\",\"started\":false}"
         return 0
     fi
-    command -v "$bin" >/dev/null || { echo "caddy not found: $bin (run scripts/setup-tools.sh)" >&2; exit 1; }
+    command -v "$bin" >/dev/null || {
+        echo "caddy not found: $bin (run scripts/setup-tools.sh)" >&2
+        exit 1
+    }
     mv "$caddyfile.new" "$caddyfile"
     "$bin" validate --adapter caddyfile --config "$caddyfile" >"$dir/validate.log" 2>&1 ||
-        { cat "$dir/validate.log" >&2; exit 1; }
+        {
+            cat "$dir/validate.log" >&2
+            exit 1
+        }
     daemon_stop "$pidfile" caddy INT 10
     daemon_start "$pidfile" "$logfile" "$bin" run --adapter caddyfile --config "$caddyfile"
     echo "$bin" >"$dir.bin"
     # The CA appears when Caddy issues its first certificate; wait for it, then for the route.
     local deadline=$((SECONDS + ${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}))
     until [[ -s $cafile ]]; do
-        daemon_alive "$pidfile" caddy || { tail -n 30 "$logfile" >&2; exit 1; }
-        ((SECONDS < deadline)) || { echo "caddy created no CA within the timeout" >&2; exit 1; }
+        daemon_alive "$pidfile" caddy || {
+            tail -n 30 "$logfile" >&2
+            exit 1
+        }
+        ((SECONDS < deadline)) || {
+            echo "caddy created no CA within the timeout" >&2
+            exit 1
+        }
         sleep 0.2
     done
     wait_http "$url/v1/ping" "$((deadline - SECONDS > 1 ? deadline - SECONDS : 1))" "$pidfile" caddy "$logfile" --cacert "$cafile"
@@ -65,5 +77,8 @@ case ${1:-} in
 start) start ;;
 stop) stop ;;
 status) status ;;
-*) echo "usage: proxy-ctl.sh start|stop|status" >&2; exit 2 ;;
+*)
+    echo "usage: proxy-ctl.sh start|stop|status" >&2
+    exit 2
+    ;;
 esac

@@ -30,7 +30,10 @@ start() {
         echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":false}"
         return 0
     fi
-    command -v "$bin" >/dev/null || { echo "server binary not found: $bin (run scripts/setup-tools.sh)" >&2; exit 1; }
+    command -v "$bin" >/dev/null || {
+        echo "server binary not found: $bin (run scripts/setup-tools.sh)" >&2
+        exit 1
+    }
     if [[ -n ${IU_SERVER_VERSION:-} ]] && ! "$bin" --version | grep -q "tool version $IU_SERVER_VERSION;"; then
         echo "$bin is not SpacetimeDB $IU_SERVER_VERSION: $("$bin" --version | head -n1)" >&2
         exit 1
@@ -58,5 +61,8 @@ case ${1:-} in
 start) start ;;
 stop) stop ;;
 status) status ;;
-*) echo "usage: server-ctl.sh start|stop|status" >&2; exit 2 ;;
+*)
+    echo "usage: server-ctl.sh start|stop|status" >&2
+    exit 2
+    ;;
 esac

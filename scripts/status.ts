@@ -10,8 +10,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { atlasOutputSchema } from "../infra/contract/atlas";
 import type { StackConfig } from "../infra/config/load";
+import { atlasOutputSchema } from "../infra/contract/atlas";
 import { pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { evaluate, type StatusFacts } from "./lib/status";
@@ -81,12 +81,16 @@ function remoteLogs(cfg: StackConfig, outputs: Record<string, unknown>, n: numbe
     const container = (outputs.backup as { containerName?: string } | undefined)?.containerName;
     if (cfg.runtime === "docker" && container) {
         try {
-            return execFileSync("docker", ["logs", "--tail", String(n), container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trimEnd().split("\n");
+            return execFileSync("docker", ["logs", "--tail", String(n), container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+                .trimEnd()
+                .split("\n");
         } catch (e) {
             return [`(docker logs ${container} failed: ${e instanceof Error ? e.message : String(e)})`];
         }
     }
-    return [`(--logs reads local runtimes only; ${cfg.runtime} logs are in ${cfg.runtime === "aws" ? `CloudWatch Logs /inner-universe/${cfg.stack}/host` : "the server's own logging"})`];
+    return [
+        `(--logs reads local runtimes only; ${cfg.runtime} logs are in ${cfg.runtime === "aws" ? `CloudWatch Logs /inner-universe/${cfg.stack}/host` : "the server's own logging"})`,
+    ];
 }
 
 main().then(

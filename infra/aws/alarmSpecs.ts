@@ -1,5 +1,5 @@
 import { DATA_FSTYPE } from "./render/constants";
-import { emittedMetric, emittedStdbMetric, type AgentMetric, type CwAgentConfig } from "./render/cwAgentConfig";
+import { type AgentMetric, type CwAgentConfig, emittedMetric, emittedStdbMetric } from "./render/cwAgentConfig";
 
 /**
  * Every CloudWatch alarm of an AWS stack as data. Monitoring creates one MetricAlarm per row and
@@ -73,7 +73,13 @@ const DOWN_FOR_3_MINUTES = { evaluationPeriods: 3, threshold: 1, comparisonOpera
 
 export function alarmSpecs<V>(f: AlarmFacts<V>): AlarmSpec<V>[] {
     const t = f.thresholds;
-    const ec2 = (metricName: string, statistic: Statistic, period: number): MetricStat<V> => ({ namespace: "AWS/EC2", metricName, dimensions: { InstanceId: f.instanceId }, statistic, period });
+    const ec2 = (metricName: string, statistic: Statistic, period: number): MetricStat<V> => ({
+        namespace: "AWS/EC2",
+        metricName,
+        dimensions: { InstanceId: f.instanceId },
+        statistic,
+        period,
+    });
     const agent = (plugin: "mem" | "disk", statistic: Statistic): MetricStat<V> => ({
         ...emittedMetric<V>(f.agentConfig, plugin, { instanceId: f.instanceId, path: f.mount, fstype: DATA_FSTYPE }),
         statistic,
@@ -211,7 +217,13 @@ export function alarmSpecs<V>(f: AlarmFacts<V>): AlarmSpec<V>[] {
             group: "front",
             title: "ALB healthy targets",
             description: "The load balancer has no healthy target: /v1/ping fails on the host",
-            metric: { namespace: "AWS/ApplicationELB", metricName: "HealthyHostCount", dimensions: { LoadBalancer: f.alb.loadBalancer, TargetGroup: f.alb.targetGroup }, statistic: "Minimum", period: 60 },
+            metric: {
+                namespace: "AWS/ApplicationELB",
+                metricName: "HealthyHostCount",
+                dimensions: { LoadBalancer: f.alb.loadBalancer, TargetGroup: f.alb.targetGroup },
+                statistic: "Minimum",
+                period: 60,
+            },
             ...DOWN_FOR_3_MINUTES,
             actions: [],
         });

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Route } from "../render/routes";
-import { albRules, type AlbRule } from "./render/albRules";
+import { type AlbRule, albRules } from "./render/albRules";
 import { ALB_TARGET_PORT } from "./render/constants";
 
 export interface AlbTlsArgs {
@@ -132,31 +132,20 @@ export class AlbTls extends pulumi.ComponentResource {
 
     private certificate(name: string, args: AlbTlsArgs): pulumi.Output<string> {
         if (!args.zoneId) throw new Error("inner-universe:aws.alb.certificate_arn: required unless aws.dns.zone_id is set");
-        const cert = new aws.acm.Certificate(
-            `${name}-cert`,
-            { domainName: args.domain, validationMethod: "DNS", tags: { Name: args.domain } },
-            { parent: this },
-        );
+        const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: args.domain, validationMethod: "DNS", tags: { Name: args.domain } }, { parent: this });
         const option = cert.domainValidationOptions[0]!;
         const record = new aws.route53.Record(
             `${name}-cert-validation`,
             { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
             { parent: this },
         );
-        const validation = new aws.acm.CertificateValidation(
-            `${name}-cert-validated`,
-            { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] },
-            { parent: this },
-        );
+        const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
         return validation.certificateArn;
     }
 }
 
 function conditionsOf(rule: AlbRule): aws.types.input.lb.ListenerRuleCondition[] {
-    const out: aws.types.input.lb.ListenerRuleCondition[] = [
-        { pathPattern: { values: rule.pathPatterns } },
-        { httpRequestMethod: { values: rule.methods } },
-    ];
+    const out: aws.types.input.lb.ListenerRuleCondition[] = [{ pathPattern: { values: rule.pathPatterns } }, { httpRequestMethod: { values: rule.methods } }];
     if (rule.sourceIps) out.push({ sourceIp: { values: rule.sourceIps } });
     if (rule.auth && "header" in rule.auth) out.push({ httpHeader: { httpHeaderName: rule.auth.header, values: [rule.auth.value] } });
     if (rule.auth && "queryKey" in rule.auth) out.push({ queryStrings: [{ key: rule.auth.queryKey, value: rule.auth.value }] });

@@ -32,7 +32,14 @@ export class Backups extends pulumi.ComponentResource {
                 assumeRolePolicy: accountId.apply((account) =>
                     JSON.stringify({
                         Version: "2012-10-17",
-                        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": account } } }],
+                        Statement: [
+                            {
+                                Effect: "Allow",
+                                Principal: { Service: "dlm.amazonaws.com" },
+                                Action: "sts:AssumeRole",
+                                Condition: { StringEquals: { "aws:SourceAccount": account } },
+                            },
+                        ],
                     }),
                 ),
             },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { alarmSpecs, type AlarmSpec, type AlarmThresholds } from "./alarmSpecs";
+import { type AlarmSpec, type AlarmThresholds, alarmSpecs } from "./alarmSpecs";
 import { dashboardBody } from "./dashboard";
 import { CustomerKey, logGroupPrefix } from "./kms";
 import { emittedStdbMetric, renderCwAgentConfig, STDB_SERIES } from "./render/cwAgentConfig";
@@ -50,7 +50,14 @@ export class Monitoring extends pulumi.ComponentResource {
             if (!accountId) return undefined;
             if (!keys.has(region)) {
                 const suffix = region === args.region ? "" : `-${region}`;
-                keys.set(region, new CustomerKey(`${name}-cmk${suffix}`, { stack: args.stack, partition: args.partition, accountId, region, otherRegion: region !== args.region }, { parent: this }).arn);
+                keys.set(
+                    region,
+                    new CustomerKey(
+                        `${name}-cmk${suffix}`,
+                        { stack: args.stack, partition: args.partition, accountId, region, otherRegion: region !== args.region },
+                        { parent: this },
+                    ).arn,
+                );
             }
             return keys.get(region);
         };

@@ -64,7 +64,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
         );
 
         if (args.front === "acme") {
-            publicSources.forEach((cidr, i) => ingress(`host-https-${i}`, host.id, 443, { cidr }, `HTTPS from ${cidr}`));
+            for (const [i, cidr] of publicSources.entries()) ingress(`host-https-${i}`, host.id, 443, { cidr }, `HTTPS from ${cidr}`);
             // Let's Encrypt validates from undisclosed addresses: port 80 serves only the ACME
             // challenge and the redirect to HTTPS (Caddy routes nothing else there).
             ingress("host-http-acme", host.id, 80, { cidr: WORLD }, "ACME HTTP-01 challenge and redirect to HTTPS");
@@ -77,7 +77,14 @@ export class AwsNetwork extends pulumi.ComponentResource {
             });
             new aws.vpc.SecurityGroupEgressRule(
                 `${name}-out-alb-target`,
-                { securityGroupId: alb.id, ipProtocol: "tcp", fromPort: ALB_TARGET_PORT, toPort: ALB_TARGET_PORT, referencedSecurityGroupId: host.id, description: "to the host's target port" },
+                {
+                    securityGroupId: alb.id,
+                    ipProtocol: "tcp",
+                    fromPort: ALB_TARGET_PORT,
+                    toPort: ALB_TARGET_PORT,
+                    referencedSecurityGroupId: host.id,
+                    description: "to the host's target port",
+                },
                 { parent: this },
             );
             ingress("host-target", host.id, ALB_TARGET_PORT, { group: alb.id }, "from the load balancer only");

@@ -34,9 +34,13 @@ const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${
 
 /** The Authorization header of AWS Signature Version 4 (headers must include host and x-amz-date). */
 export function signV4(i: SignInput): string {
-    const names = Object.keys(i.headers).map((h) => h.toLowerCase()).sort();
+    const names = Object.keys(i.headers)
+        .map((h) => h.toLowerCase())
+        .sort();
     const lower = Object.fromEntries(Object.entries(i.headers).map(([k, v]) => [k.toLowerCase(), v.trim().replace(/\s+/g, " ")]));
-    const query = [...i.url.searchParams.entries()].map(([k, v]) => [enc(k), enc(v)] as const).sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+    const query = [...i.url.searchParams.entries()]
+        .map(([k, v]) => [enc(k), enc(v)] as const)
+        .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
     const canonical = [
         i.method,
         i.url.pathname || "/",
@@ -67,8 +71,10 @@ export function queryRequest(service: QueryRequest["service"], region: string, a
     return { url: `https://${service}.${region}.amazonaws.com/`, service, region, body };
 }
 
-export const instanceStatusRequest = (region: string, instanceId: string) => queryRequest("ec2", region, "DescribeInstanceStatus", { "InstanceId.1": instanceId, IncludeAllInstances: "true" });
-export const alarmsRequest = (region: string, topicArn: string) => queryRequest("monitoring", region, "DescribeAlarms", { ActionPrefix: topicArn, "AlarmTypes.member.1": "MetricAlarm", MaxRecords: "100" });
+export const instanceStatusRequest = (region: string, instanceId: string) =>
+    queryRequest("ec2", region, "DescribeInstanceStatus", { "InstanceId.1": instanceId, IncludeAllInstances: "true" });
+export const alarmsRequest = (region: string, topicArn: string) =>
+    queryRequest("monitoring", region, "DescribeAlarms", { ActionPrefix: topicArn, "AlarmTypes.member.1": "MetricAlarm", MaxRecords: "100" });
 export const snapshotsRequest = (region: string, volumeId: string) =>
     queryRequest("ec2", region, "DescribeSnapshots", { "Filter.1.Name": "volume-id", "Filter.1.Value.1": volumeId, "Owner.1": "self" });
 
@@ -76,7 +82,12 @@ const texts = (xml: string, tag: string) => [...xml.matchAll(new RegExp(`<${tag}
 const block = (xml: string, tag: string) => xml.match(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`))?.[1] ?? "";
 
 function decodeXml(s: string): string {
-    return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+    return s
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, "&");
 }
 
 /** An error answer (`<Error><Code>…</Code><Message>…</Message>`) as one line, or undefined. */
@@ -94,7 +105,11 @@ export interface InstanceStatus {
 export function parseInstanceStatus(xml: string): InstanceStatus | undefined {
     const item = block(xml, "instanceStatusSet");
     if (!item.includes("<item>")) return undefined;
-    return { state: texts(block(item, "instanceState"), "name")[0] ?? "", system: texts(block(item, "systemStatus"), "status")[0] ?? "", instance: texts(block(item, "instanceStatus"), "status")[0] ?? "" };
+    return {
+        state: texts(block(item, "instanceState"), "name")[0] ?? "",
+        system: texts(block(item, "systemStatus"), "status")[0] ?? "",
+        instance: texts(block(item, "instanceStatus"), "status")[0] ?? "",
+    };
 }
 
 export interface AlarmState {
@@ -148,7 +163,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Creden
 
 /** Signs and sends one query call; resolves with the answer body or rejects naming the AWS error. */
 export async function call(req: QueryRequest, credentials: Credentials, send: Send = fetchSend, now: Date = new Date()): Promise<string> {
-    const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const amzDate = now
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d{3}/, "");
     const url = new URL(req.url);
     const headers: Record<string, string> = {
         host: url.host,
@@ -177,7 +195,9 @@ export async function awsFacts(
     await Promise.all([
         o.instanceId ? call(instanceStatusRequest(o.region, o.instanceId), credentials, send).then((x) => void (facts.instance = parseInstanceStatus(x)), why) : undefined,
         o.alarmTopicArn ? call(alarmsRequest(o.region, o.alarmTopicArn), credentials, send).then((x) => void (facts.alarms = parseAlarms(x)), why) : undefined,
-        o.dataVolumeId ? call(snapshotsRequest(o.region, o.dataVolumeId), credentials, send).then((x) => void (facts.lastSnapshot = parseNewestSnapshot(x) ?? null), why) : undefined,
+        o.dataVolumeId
+            ? call(snapshotsRequest(o.region, o.dataVolumeId), credentials, send).then((x) => void (facts.lastSnapshot = parseNewestSnapshot(x) ?? null), why)
+            : undefined,
     ]);
     return facts;
 }

@@ -13,10 +13,7 @@ export interface HttpAnswer {
     body: string;
 }
 
-export function request(
-    url: string,
-    opts: { method?: string; token?: string; body?: string; contentType?: string; ca?: Buffer; timeoutMs?: number } = {},
-): Promise<HttpAnswer> {
+export function request(url: string, opts: { method?: string; token?: string; body?: string; contentType?: string; ca?: Buffer; timeoutMs?: number } = {}): Promise<HttpAnswer> {
     const u = new URL(url);
     const lib = u.protocol === "https:" ? https : http;
     const headers: Record<string, string> = {};

@@ -1,5 +1,5 @@
-import { RUNNING_MODULE_QUERY, hexIdentity, runningModule } from "../../infra/spacetimedb/protocol-impl.ts";
-import { certificateOf, request, type CertFacts } from "./status-http";
+import { hexIdentity, RUNNING_MODULE_QUERY, runningModule } from "../../infra/spacetimedb/protocol-impl.ts";
+import { type CertFacts, certificateOf, request } from "./status-http";
 
 /**
  * What the running server says about itself, asked the way the program asks (the same
@@ -48,7 +48,13 @@ export function statusCounts(row: Record<string, unknown> | undefined): Record<s
 export async function probeServer(t: ServerTarget): Promise<ServerFacts> {
     const db = encodeURIComponent(t.database);
     const facts: ServerFacts = { health: { url: `${t.publicUrl}/v1/ping` }, version: {}, database: {}, module: {}, rows: {} };
-    const sql = (query: string) => request(`${t.adminUrl}/v1/database/${db}/sql`, { method: "POST", body: query, ...(t.token ? { token: t.token } : {}), ...(t.ca && t.adminUrl.startsWith("https:") ? { ca: t.ca } : {}) });
+    const sql = (query: string) =>
+        request(`${t.adminUrl}/v1/database/${db}/sql`, {
+            method: "POST",
+            body: query,
+            ...(t.token ? { token: t.token } : {}),
+            ...(t.ca && t.adminUrl.startsWith("https:") ? { ca: t.ca } : {}),
+        });
     const admin = (route: string) => request(`${t.adminUrl}${route}`, t.ca && t.adminUrl.startsWith("https:") ? { ca: t.ca } : {});
 
     await Promise.all([

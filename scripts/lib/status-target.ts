@@ -22,4 +22,3 @@ export function adminUrl(cfg: Pick<StackConfig, "runtime" | "spacetimedb">, publ
     }
     return publicUrl.replace(/\/$/, "");
 }
-

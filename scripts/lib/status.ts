@@ -1,4 +1,4 @@
-import { atlasOutputSchema, type AtlasOutput } from "../../infra/contract/atlas";
+import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
 import type { AwsFacts } from "./status-aws";
 import type { LocalFacts } from "./status-local";
 import type { ServerFacts } from "./status-probe";
@@ -75,17 +75,27 @@ export function evaluate(f: StatusFacts): StatusReport {
         if (s.health.status !== 200) problems.push(`health: ${s.health.url} ${s.health.status !== undefined ? `answered ${s.health.status}` : `unreachable (${s.health.error})`}`);
 
         fields.version = { running: s.version.running ?? null, stack: atlas?.server.version ?? null, ...(s.version.error ? { error: s.version.error } : {}) };
-        if (s.version.running && atlas && s.version.running !== atlas.server.version) problems.push(`version: the server runs ${s.version.running}, the stack says ${atlas.server.version}`);
+        if (s.version.running && atlas && s.version.running !== atlas.server.version)
+            problems.push(`version: the server runs ${s.version.running}, the stack says ${atlas.server.version}`);
 
         fields.module = { running: s.module.sha256 ?? null, stack: atlas?.module.sha256 ?? null, ...(s.module.error ? { error: s.module.error } : {}) };
         if (s.module.sha256 && atlas && s.module.sha256 !== atlas.module.sha256) {
-            problems.push(`module: the server runs ${short(s.module.sha256)} but the stack published ${short(atlas.module.sha256)} (published outside the stack? run up to restore it)`);
+            problems.push(
+                `module: the server runs ${short(s.module.sha256)} but the stack published ${short(atlas.module.sha256)} (published outside the stack? run up to restore it)`,
+            );
         }
         if (!s.module.sha256 && s.health.status === 200) problems.push(`module: cannot read the running module (${s.module.error})`);
 
-        fields.database = { identity: s.database.identity ?? null, stack: atlas?.database.identity ?? null, owner: s.database.owner ?? null, ...(s.database.error ? { error: s.database.error } : {}) };
+        fields.database = {
+            identity: s.database.identity ?? null,
+            stack: atlas?.database.identity ?? null,
+            owner: s.database.owner ?? null,
+            ...(s.database.error ? { error: s.database.error } : {}),
+        };
         if (s.database.identity && atlas?.database.identity && s.database.identity !== atlas.database.identity) {
-            problems.push(`database: ${atlas.database.name} is ${short(s.database.identity)} on the server, the stack created ${short(atlas.database.identity)} (recreated outside the stack?)`);
+            problems.push(
+                `database: ${atlas.database.name} is ${short(s.database.identity)} on the server, the stack created ${short(atlas.database.identity)} (recreated outside the stack?)`,
+            );
         }
 
         fields.rows = s.rows.counts ?? { error: s.rows.error };
@@ -95,10 +105,20 @@ export function evaluate(f: StatusFacts): StatusReport {
                 problems.push(`tls: ${s.tls.error}`);
             } else {
                 const c = s.tls as Exclude<ServerFacts["tls"], { error: string } | undefined> & { error?: string };
-                fields.tls = { subject: c.subject, issuer: c.issuer, validFrom: c.validFrom, validTo: c.validTo, daysLeft: c.daysLeft, remainingFraction: c.remainingFraction, trusted: c.trusted };
+                fields.tls = {
+                    subject: c.subject,
+                    issuer: c.issuer,
+                    validFrom: c.validFrom,
+                    validTo: c.validTo,
+                    daysLeft: c.daysLeft,
+                    remainingFraction: c.remainingFraction,
+                    trusted: c.trusted,
+                };
                 if (c.remainingFraction <= 0) problems.push(`tls: the certificate of ${c.subject || "the endpoint"} has expired (${c.validTo})`);
                 else if (c.remainingFraction < CERT_MIN_REMAINING) {
-                    problems.push(`tls: the certificate of ${c.subject || "the endpoint"} expires ${c.validTo} with ${Math.round(c.remainingFraction * 100)}% of its lifetime left: renewal is failing`);
+                    problems.push(
+                        `tls: the certificate of ${c.subject || "the endpoint"} expires ${c.validTo} with ${Math.round(c.remainingFraction * 100)}% of its lifetime left: renewal is failing`,
+                    );
                 }
                 if (!c.trusted) problems.push(`tls: the certificate is not trusted (${c.error ?? "unknown issuer"})`);
             }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,7 +18,10 @@ const ROOT = path.resolve(__dirname, "../..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "spacetimedb", "module.wasm.gz");
 
 function findServer(): string {
-    const dirs = [...(process.env.PATH ?? "").split(path.delimiter), path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin")];
+    const dirs = [
+        ...(process.env.PATH ?? "").split(path.delimiter),
+        path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin"),
+    ];
     const found = dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
     if (!found) throw new Error("spacetimedb-standalone 1.2.0 not found on PATH or in the tool cache: run `bash scripts/setup-tools.sh`");
     return found;
@@ -70,12 +73,25 @@ describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config n
         url = `http://127.0.0.1:${port}`;
         child = spawn(
             server,
-            ["start", "--data-dir", path.join(root, "data"), "--jwt-pub-key-path", path.join(root, "config", "id_ecdsa.pub"), "--jwt-priv-key-path", path.join(root, "config", "id_ecdsa"), "--listen-addr", `127.0.0.1:${port}`],
+            [
+                "start",
+                "--data-dir",
+                path.join(root, "data"),
+                "--jwt-pub-key-path",
+                path.join(root, "config", "id_ecdsa.pub"),
+                "--jwt-priv-key-path",
+                path.join(root, "config", "id_ecdsa"),
+                "--listen-addr",
+                `127.0.0.1:${port}`,
+            ],
             { stdio: ["ignore", "ignore", fs.openSync(path.join(root, "server.log"), "a")], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } },
         );
         let up = false;
         for (let i = 0; i < 150 && !up; i++) {
-            up = await http("GET", "/v1/ping").then((r) => r.status === 200, () => false);
+            up = await http("GET", "/v1/ping").then(
+                (r) => r.status === 200,
+                () => false,
+            );
             if (!up) await new Promise((r) => setTimeout(r, 200));
         }
         if (!up) throw new Error(`server did not start: ${fs.readFileSync(path.join(root, "server.log"), "utf8")}`);
@@ -110,19 +126,22 @@ describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config n
         expect(selectors.length).toBe(STDB_SERIES.length);
     });
 
-    it.each(declarations.flatMap((d) => d.metric_selectors.map((sel) => [sel, d] as const)))("%s exists, as a gauge or counter, with the labels its declaration matches", (selector, declaration) => {
-        const re = new RegExp(selector);
-        const families = [...exposition.types.entries()].filter(([name]) => re.test(name));
-        expect(families, `no TYPE line matches ${selector}`).toHaveLength(1);
-        const [family, type] = families[0]!;
-        expect(["gauge", "counter"], `${family} is a ${type}; the agent drops histograms`).toContain(type);
-        const samples = exposition.samples.filter((s) => s.name === family);
-        expect(samples.length, `${family} has no samples`).toBeGreaterThan(0);
-        // job comes from the scrape config; every other source label must be a label the server puts on the series.
-        const matcher = new RegExp(declaration.label_matcher);
-        const matching = samples.filter((s) => matcher.test(declaration.source_labels.map((l) => (l === "job" ? "spacetimedb" : (s.labels[l] ?? ""))).join(";")));
-        expect(matching.length, `no ${family} sample matches ${declaration.source_labels.join(",")} ~ ${declaration.label_matcher}`).toBeGreaterThan(0);
-    });
+    it.each(declarations.flatMap((d) => d.metric_selectors.map((sel) => [sel, d] as const)))(
+        "%s exists, as a gauge or counter, with the labels its declaration matches",
+        (selector, declaration) => {
+            const re = new RegExp(selector);
+            const families = [...exposition.types.entries()].filter(([name]) => re.test(name));
+            expect(families, `no TYPE line matches ${selector}`).toHaveLength(1);
+            const [family, type] = families[0]!;
+            expect(["gauge", "counter"], `${family} is a ${type}; the agent drops histograms`).toContain(type);
+            const samples = exposition.samples.filter((s) => s.name === family);
+            expect(samples.length, `${family} has no samples`).toBeGreaterThan(0);
+            // job comes from the scrape config; every other source label must be a label the server puts on the series.
+            const matcher = new RegExp(declaration.label_matcher);
+            const matching = samples.filter((s) => matcher.test(declaration.source_labels.map((l) => (l === "job" ? "spacetimedb" : (s.labels[l] ?? ""))).join(";")));
+            expect(matching.length, `no ${family} sample matches ${declaration.source_labels.join(",")} ~ ${declaration.label_matcher}`).toBeGreaterThan(0);
+        },
+    );
 
     it("the server's own labels never collide with the scrape's (job, instance, the dimension label)", () => {
         const own = new Set(exposition.samples.flatMap((s) => Object.keys(s.labels)));

@@ -1,11 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { alarmSpecs, HEALTH_CHECK_METRICS_REGION, metricsOf, type AlarmFacts } from "../../infra/aws/alarmSpecs";
+import { type AlarmFacts, alarmSpecs, HEALTH_CHECK_METRICS_REGION, metricsOf } from "../../infra/aws/alarmSpecs";
 import { dashboardBody, GRID_WIDTH, metricRow } from "../../infra/aws/dashboard";
 import { emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
 
-const agentConfig = renderCwAgentConfig({ mount: "/stdb", logGroupName: "/inner-universe/prod/host", caddyAccessLog: true, prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: "prod" } });
-const thresholds = { cpu_percent: 80, memory_percent: 85, disk_percent: 75, connected_clients_percent: 90, reducer_queue_length: 25, reducer_busy_percent: 80, commitlog_growth_gb_per_day: 10 };
+const agentConfig = renderCwAgentConfig({
+    mount: "/stdb",
+    logGroupName: "/inner-universe/prod/host",
+    caddyAccessLog: true,
+    prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: "prod" },
+});
+const thresholds = {
+    cpu_percent: 80,
+    memory_percent: 85,
+    disk_percent: 75,
+    connected_clients_percent: 90,
+    reducer_queue_length: 25,
+    reducer_busy_percent: 80,
+    commitlog_growth_gb_per_day: 10,
+};
 const facts = (over: Partial<AlarmFacts> = {}): AlarmFacts => ({ instanceId: "i-1", mount: "/stdb", environment: "prod", agentConfig, thresholds, maxConnections: 200, ...over });
 const byKey = (specs: ReturnType<typeof alarmSpecs<string>>, key: string) => specs.find((s) => s.key === key)!;
 
@@ -50,7 +63,9 @@ describe("alarmSpecs: one row per alarm", () => {
         expect(byKey(alarmSpecs(facts({ maxConnections: 10, thresholds: { ...thresholds, connected_clients_percent: 50 } })), "stdb-clients").threshold).toBe(5);
         // Never 0: an alarm at 0 clients would fire on an idle database.
         expect(byKey(alarmSpecs(facts({ maxConnections: 1, thresholds: { ...thresholds, connected_clients_percent: 10 } })), "stdb-clients").threshold).toBe(1);
-        const s = alarmSpecs(facts({ thresholds: { ...thresholds, cpu_percent: 55, disk_percent: 60, reducer_queue_length: 7, reducer_busy_percent: 33, commitlog_growth_gb_per_day: 2 } }));
+        const s = alarmSpecs(
+            facts({ thresholds: { ...thresholds, cpu_percent: 55, disk_percent: 60, reducer_queue_length: 7, reducer_busy_percent: 33, commitlog_growth_gb_per_day: 2 } }),
+        );
         expect(["cpu", "disk", "stdb-reducer-queue", "stdb-reducer-busy", "stdb-commitlog-growth"].map((k) => byKey(s, k).threshold)).toEqual([55, 60, 7, 33, 2]);
     });
 
@@ -143,7 +158,20 @@ describe("dashboardBody", () => {
     it("validates against the documented DashboardBody shape (widget types and their properties)", () => {
         // "Dashboard Body Structure and Syntax" (CloudWatch API reference), the parts we use, strict.
         const alarmArn = z.string().regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/);
-        const metricEntry = z.array(z.union([z.string(), z.strictObject({ expression: z.string().optional(), id: z.string().optional(), label: z.string().optional(), stat: z.string().optional(), visible: z.boolean().optional() })])).min(2);
+        const metricEntry = z
+            .array(
+                z.union([
+                    z.string(),
+                    z.strictObject({
+                        expression: z.string().optional(),
+                        id: z.string().optional(),
+                        label: z.string().optional(),
+                        stat: z.string().optional(),
+                        visible: z.boolean().optional(),
+                    }),
+                ]),
+            )
+            .min(2);
         const place = { x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().min(1).max(24), height: z.number().int().min(1).max(1000) };
         const metric = z.strictObject({
             ...place,
@@ -162,10 +190,26 @@ describe("dashboardBody", () => {
                 })
                 .refine((p) => p.metrics !== undefined || p.annotations?.alarms !== undefined, "a metric widget needs metrics or an alarm annotation"),
         });
-        const alarm = z.strictObject({ ...place, type: z.literal("alarm"), properties: z.strictObject({ title: z.string(), alarms: z.array(alarmArn).min(1).max(100), sortBy: z.enum(["default", "stateUpdatedTimestamp", "timestamp"]).optional() }) });
+        const alarm = z.strictObject({
+            ...place,
+            type: z.literal("alarm"),
+            properties: z.strictObject({
+                title: z.string(),
+                alarms: z.array(alarmArn).min(1).max(100),
+                sortBy: z.enum(["default", "stateUpdatedTimestamp", "timestamp"]).optional(),
+            }),
+        });
         const text = z.strictObject({ ...place, type: z.literal("text"), properties: z.strictObject({ markdown: z.string().min(1) }) });
-        const log = z.strictObject({ ...place, type: z.literal("log"), properties: z.strictObject({ title: z.string(), region: z.string(), view: z.enum(["table", "timeSeries", "bar", "pie"]), query: z.string().startsWith("SOURCE '") }) });
-        const schema = z.strictObject({ start: z.string().regex(/^-P/), periodOverride: z.enum(["auto", "inherit"]), widgets: z.array(z.discriminatedUnion("type", [metric, alarm, text, log])).max(500) });
+        const log = z.strictObject({
+            ...place,
+            type: z.literal("log"),
+            properties: z.strictObject({ title: z.string(), region: z.string(), view: z.enum(["table", "timeSeries", "bar", "pie"]), query: z.string().startsWith("SOURCE '") }),
+        });
+        const schema = z.strictObject({
+            start: z.string().regex(/^-P/),
+            periodOverride: z.enum(["auto", "inherit"]),
+            widgets: z.array(z.discriminatedUnion("type", [metric, alarm, text, log])).max(500),
+        });
         expect(schema.safeParse(body).error?.issues).toBeUndefined();
         // Not a rubber stamp: two alarms on one graph is refused.
         const bad = structuredClone(body);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
+import { hostFiles } from "../../infra/aws/render/cloudInit";
 import {
     emittedStdbMetric,
     PROMETHEUS_JOB,
@@ -11,7 +12,6 @@ import {
     STDB_NAMESPACE,
     STDB_SERIES,
 } from "../../infra/aws/render/cwAgentConfig";
-import { hostFiles } from "../../infra/aws/render/cloudInit";
 import { specs } from "../aws/support/specs";
 
 /**
@@ -26,9 +26,33 @@ import { specs } from "../aws/support/specs";
  * no copy of it and is stricter where the docs are (units, placeholders, matcher arity).
  */
 const METRIC_DATUM_UNITS = [
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits",
-    "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second",
-    "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ] as const;
 const AWS_PLACEHOLDERS = ["${aws:ImageId}", "${aws:InstanceId}", "${aws:InstanceType}", "${aws:AutoScalingGroupName}"] as const;
 const regex = z.string().refine((r) => {
@@ -98,7 +122,13 @@ export const agentConfigSchema = z.strictObject({
                         z.strictObject({
                             file_path: z.string().startsWith("/"),
                             log_group_name: z.string().min(1).max(512),
-                            log_stream_name: z.string().refine((s) => [...s.matchAll(/\{([^}]*)\}/g)].every((m) => ["instance_id", "hostname", "ip_address", "local_hostname"].includes(m[1]!)), "undocumented placeholder").optional(),
+                            log_stream_name: z
+                                .string()
+                                .refine(
+                                    (s) => [...s.matchAll(/\{([^}]*)\}/g)].every((m) => ["instance_id", "hostname", "ip_address", "local_hostname"].includes(m[1]!)),
+                                    "undocumented placeholder",
+                                )
+                                .optional(),
                             timezone: z.enum(["Local", "LOCAL", "UTC"]).optional(),
                             retention_in_days: z.number().optional(),
                         }),
@@ -111,7 +141,12 @@ export const agentConfigSchema = z.strictObject({
     }),
 });
 
-const config = renderCwAgentConfig({ mount: "/stdb", logGroupName: "/inner-universe/prod/host", caddyAccessLog: true, prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: "prod" } });
+const config = renderCwAgentConfig({
+    mount: "/stdb",
+    logGroupName: "/inner-universe/prod/host",
+    caddyAccessLog: true,
+    prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: "prod" },
+});
 
 describe("the rendered agent config against the documented shape", () => {
     it("validates, with and without the Prometheus input", () => {
@@ -171,7 +206,13 @@ describe("the Prometheus scrape config", () => {
     it("scrapes the loopback server's /v1/metrics under the job the declarations match, labelled with the environment", () => {
         expect(scrape).toEqual({
             scrape_configs: [
-                { job_name: PROMETHEUS_JOB, metrics_path: "/v1/metrics", scrape_interval: "1m", scrape_timeout: "10s", static_configs: [{ targets: ["127.0.0.1:3000"], labels: { [STDB_DIMENSION]: "prod" } }] },
+                {
+                    job_name: PROMETHEUS_JOB,
+                    metrics_path: "/v1/metrics",
+                    scrape_interval: "1m",
+                    scrape_timeout: "10s",
+                    static_configs: [{ targets: ["127.0.0.1:3000"], labels: { [STDB_DIMENSION]: "prod" } }],
+                },
             ],
         });
     });
@@ -180,7 +221,10 @@ describe("the Prometheus scrape config", () => {
         for (const [name, spec] of Object.entries(specs)) {
             const file = hostFiles(spec).find((f) => f.path === PROMETHEUS_SCRAPE_PATH);
             expect(file, name).toBeDefined();
-            expect(parse(file!.content).scrape_configs[0].static_configs[0]).toEqual({ targets: [`127.0.0.1:${spec.server.port}`], labels: { [STDB_DIMENSION]: spec.environment } });
+            expect(parse(file!.content).scrape_configs[0].static_configs[0]).toEqual({
+                targets: [`127.0.0.1:${spec.server.port}`],
+                labels: { [STDB_DIMENSION]: spec.environment },
+            });
         }
     });
 

@@ -7,7 +7,7 @@ import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 const scripts = [
     ".ci/run",
     "policy/pack",
-    ...["scripts", "scripts/lib", "scripts/ci"].flatMap((d) =>
+    ...["scripts", "scripts/lib", "scripts/ci", "scripts/drill"].flatMap((d) =>
         fs
             .readdirSync(path.join(ROOT, d))
             .filter((f) => f.endsWith(".sh"))

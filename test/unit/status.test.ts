@@ -1,15 +1,15 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CERT_MIN_REMAINING, evaluate, type StatusFacts } from "../../scripts/lib/status";
 import { certificateOf, request } from "../../scripts/lib/status-http";
 import { tailLines, treeBytes } from "../../scripts/lib/status-local";
-import { namedRows, statusCounts, type ServerFacts } from "../../scripts/lib/status-probe";
+import { namedRows, type ServerFacts, statusCounts } from "../../scripts/lib/status-probe";
 import { adminUrl, stackConfig } from "../../scripts/lib/status-target";
 
 const SHA_A = "a".repeat(64);
@@ -34,36 +34,102 @@ const server = (over: Partial<ServerFacts> = {}): ServerFacts => ({
     database: { identity: ID, owner: "d".repeat(64) },
     module: { sha256: SHA_A, programHash: "f".repeat(64) },
     rows: { counts: { status: "running", entity_count: 3 } },
-    tls: { subject: "127.0.0.1", issuer: "Caddy Local Authority - ECC Intermediate", validFrom: "2026-12-03T05:56:03.000Z", validTo: "2026-12-03T17:56:03.000Z", daysLeft: 0, remainingFraction: 0.9, trusted: true },
+    tls: {
+        subject: "127.0.0.1",
+        issuer: "Caddy Local Authority - ECC Intermediate",
+        validFrom: "2026-12-03T05:56:03.000Z",
+        validTo: "2026-12-03T17:56:03.000Z",
+        daysLeft: 0,
+        remainingFraction: 0.9,
+        trusted: true,
+    },
     ...over,
 });
-const local = { rootDir: "/x/.iu/state/dev/stdb", pidFile: "/x/.iu/state/dev/stdb.pid", pid: 4242, running: true, rootBytes: 12345, disk: { freeBytes: 5e10, totalBytes: 1e11, freePercent: 50 }, logFile: "/x/.iu/state/dev/stdb.log" };
-const healthy = (over: Partial<StatusFacts> = {}): StatusFacts => ({ stack: "dev", runtime: "local", atlasOutput: atlas, server: server(), local, last: { kind: "update", result: "succeeded", startTime: "t0", endTime: "t1" }, ...over });
+const local = {
+    rootDir: "/x/.iu/state/dev/stdb",
+    pidFile: "/x/.iu/state/dev/stdb.pid",
+    pid: 4242,
+    running: true,
+    rootBytes: 12345,
+    disk: { freeBytes: 5e10, totalBytes: 1e11, freePercent: 50 },
+    logFile: "/x/.iu/state/dev/stdb.log",
+};
+const healthy = (over: Partial<StatusFacts> = {}): StatusFacts => ({
+    stack: "dev",
+    runtime: "local",
+    atlasOutput: atlas,
+    server: server(),
+    local,
+    last: { kind: "update", result: "succeeded", startTime: "t0", endTime: "t1" },
+    ...over,
+});
 
 describe("evaluate: healthy only without problems, each problem naming what is wrong", () => {
     it("a healthy local stack reports every field and no problem", () => {
         const r = evaluate(healthy());
         expect(r.problems).toEqual([]);
         expect(r.healthy).toBe(true);
-        expect(Object.keys(r.fields)).toEqual(["stack", "runtime", "lastUpdate", "endpoint", "server", "dataDir", "disk", "health", "version", "module", "database", "rows", "tls"]);
+        expect(Object.keys(r.fields)).toEqual([
+            "stack",
+            "runtime",
+            "lastUpdate",
+            "endpoint",
+            "server",
+            "dataDir",
+            "disk",
+            "health",
+            "version",
+            "module",
+            "database",
+            "rows",
+            "tls",
+        ]);
         expect(r.fields.module).toEqual({ running: SHA_A, stack: SHA_A });
         expect(r.text).toContain("healthy");
     });
 
     it.each<[string, Partial<StatusFacts>, RegExp]>([
-        ["a dead server process", { local: { ...local, running: false }, server: server({ health: { url: "https://127.0.0.1:8443/v1/ping", status: 502 } }) }, /server: process 4242 from .*stdb\.pid is not running/],
+        [
+            "a dead server process",
+            { local: { ...local, running: false }, server: server({ health: { url: "https://127.0.0.1:8443/v1/ping", status: 502 } }) },
+            /server: process 4242 from .*stdb\.pid is not running/,
+        ],
         ["no pid file", { local: { ...local, pid: undefined, running: false } as never }, /server: no pid in/],
-        ["health through the front fails", { server: server({ health: { url: "https://h/v1/ping", error: "connect ECONNREFUSED" } }) }, /health: https:\/\/h\/v1\/ping unreachable \(connect ECONNREFUSED\)/],
+        [
+            "health through the front fails",
+            { server: server({ health: { url: "https://h/v1/ping", error: "connect ECONNREFUSED" } }) },
+            /health: https:\/\/h\/v1\/ping unreachable \(connect ECONNREFUSED\)/,
+        ],
         ["a module published by hand", { server: server({ module: { sha256: SHA_B } }) }, /module: the server runs bbbbbbbbbbbb… but the stack published aaaaaaaaaaaa…/],
         ["a database recreated outside the stack", { server: server({ database: { identity: "e".repeat(64) } }) }, /database: inner-universe is eeeeeeeeeeee… on the server/],
         ["another server version", { server: server({ version: { running: "1.3.0" } }) }, /version: the server runs 1\.3\.0, the stack says 1\.2\.0/],
-        ["a certificate whose renewal is failing", { server: server({ tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "2027-01-10", daysLeft: 13, remainingFraction: CERT_MIN_REMAINING - 0.02, trusted: true } }) }, /tls: the certificate of db expires 2027-01-10 with 15% of its lifetime left: renewal is failing/],
-        ["an expired certificate", { server: server({ tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "x", daysLeft: -2, remainingFraction: 0, trusted: false, error: "CERT_HAS_EXPIRED" } }) }, /has expired[\s\S]*not trusted \(CERT_HAS_EXPIRED\)/],
+        [
+            "a certificate whose renewal is failing",
+            {
+                server: server({
+                    tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "2027-01-10", daysLeft: 13, remainingFraction: CERT_MIN_REMAINING - 0.02, trusted: true },
+                }),
+            },
+            /tls: the certificate of db expires 2027-01-10 with 15% of its lifetime left: renewal is failing/,
+        ],
+        [
+            "an expired certificate",
+            {
+                server: server({
+                    tls: { subject: "db", issuer: "R3", validFrom: "a", validTo: "x", daysLeft: -2, remainingFraction: 0, trusted: false, error: "CERT_HAS_EXPIRED" },
+                }),
+            },
+            /has expired[\s\S]*not trusted \(CERT_HAS_EXPIRED\)/,
+        ],
         ["no TLS at all on an https endpoint", { server: server({ tls: { error: "connect ECONNREFUSED" } }) }, /tls: connect ECONNREFUSED/],
         ["a nearly full disk", { local: { ...local, disk: { freeBytes: 1, totalBytes: 100, freePercent: 4 } } }, /disk: only 4% free/],
         ["no atlas output", { atlasOutput: undefined }, /atlas output: missing or invalid \(run up\)/],
         ["a failed last update", { last: { kind: "update", result: "failed", startTime: "t" } }, /last update: update failed/],
-        ["an unreadable running module on a live server", { server: server({ module: { error: "st_module query answered 401" } }) }, /module: cannot read the running module \(st_module query answered 401\)/],
+        [
+            "an unreadable running module on a live server",
+            { server: server({ module: { error: "st_module query answered 401" } }) },
+            /module: cannot read the running module \(st_module query answered 401\)/,
+        ],
     ])("%s", (_what, over, problem) => {
         const r = evaluate(healthy(over));
         expect(r.healthy).toBe(false);
@@ -81,7 +147,20 @@ describe("SQL answers (recorded from spacetimedb-standalone 1.2.0)", () => {
     // POST /v1/database/<db>/sql "SELECT * FROM system_status" on the module fixture, trimmed to the shape.
     const recorded = JSON.stringify([
         {
-            schema: { elements: ["id", "status", "version", "uptime_seconds", "entity_count", "relation_count", "event_count", "state_version_count", "connected_clients", "updated_at"].map((n) => ({ name: { some: n }, algebraic_type: {} })) },
+            schema: {
+                elements: [
+                    "id",
+                    "status",
+                    "version",
+                    "uptime_seconds",
+                    "entity_count",
+                    "relation_count",
+                    "event_count",
+                    "state_version_count",
+                    "connected_clients",
+                    "updated_at",
+                ].map((n) => ({ name: { some: n }, algebraic_type: {} })),
+            },
             rows: [[0, "running", "0.1.0", 0, 0, 0, 1, 0, 0, [1796276125760374]]],
             total_duration_micros: 280,
             stats: { rows_inserted: 0, rows_deleted: 0, rows_updated: 0 },
@@ -91,7 +170,17 @@ describe("SQL answers (recorded from spacetimedb-standalone 1.2.0)", () => {
     it("names each column and keeps the counters", () => {
         const [row] = namedRows(recorded);
         expect(row).toMatchObject({ status: "running", entity_count: 0, event_count: 1 });
-        expect(statusCounts(row)).toEqual({ id: 0, status: "running", version: "0.1.0", uptime_seconds: 0, entity_count: 0, relation_count: 0, event_count: 1, state_version_count: 0, connected_clients: 0 });
+        expect(statusCounts(row)).toEqual({
+            id: 0,
+            status: "running",
+            version: "0.1.0",
+            uptime_seconds: 0,
+            entity_count: 0,
+            relation_count: 0,
+            event_count: 1,
+            state_version_count: 0,
+            connected_clients: 0,
+        });
     });
 
     it("refuses an answer without rows", () => {
@@ -151,7 +240,25 @@ describe("network primitives against node stand-ins", () => {
             const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
             if (r.status !== 0) throw new Error(r.stderr);
         };
-        sh(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "10", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]);
+        sh([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "10",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ]);
         const cert = fs.readFileSync(path.join(dir, "cert.pem"));
         const srv = tls.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert }, (s) => s.end());
         await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));

@@ -9,9 +9,9 @@ import {
     parseAlarms,
     parseInstanceStatus,
     parseNewestSnapshot,
+    type QueryRequest,
     signV4,
     snapshotsRequest,
-    type QueryRequest,
 } from "../../scripts/lib/status-aws";
 
 const EXAMPLE = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
@@ -19,7 +19,16 @@ const TOPIC = "arn:aws:sns:eu-west-1:123456789012:inner-universe-aws-mon-alarms-
 
 describe("SigV4 (AWS's published test-suite vectors)", () => {
     const vanilla = (url: string) =>
-        signV4({ method: "GET", url: new URL(url), headers: { Host: "example.amazonaws.com", "X-Amz-Date": "20150830T123600Z" }, body: "", region: "us-east-1", service: "service", credentials: EXAMPLE, amzDate: "20150830T123600Z" });
+        signV4({
+            method: "GET",
+            url: new URL(url),
+            headers: { Host: "example.amazonaws.com", "X-Amz-Date": "20150830T123600Z" },
+            body: "",
+            region: "us-east-1",
+            service: "service",
+            credentials: EXAMPLE,
+            amzDate: "20150830T123600Z",
+        });
 
     it("get-vanilla", () => {
         expect(vanilla("https://example.amazonaws.com/")).toBe(
@@ -45,7 +54,13 @@ describe("the three query calls (request shapes of the EC2 2016-11-15 and CloudW
     it("DescribeAlarms of the alarms whose actions name this stack's topic (no other stack's)", () => {
         const req = alarmsRequest("eu-west-1", TOPIC);
         expect(req.url).toBe("https://monitoring.eu-west-1.amazonaws.com/");
-        expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({ Action: "DescribeAlarms", Version: "2010-08-01", ActionPrefix: TOPIC, "AlarmTypes.member.1": "MetricAlarm", MaxRecords: "100" });
+        expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({
+            Action: "DescribeAlarms",
+            Version: "2010-08-01",
+            ActionPrefix: TOPIC,
+            "AlarmTypes.member.1": "MetricAlarm",
+            MaxRecords: "100",
+        });
     });
 
     it("DescribeSnapshots of the data volume, own snapshots only", () => {
@@ -66,7 +81,9 @@ describe("the three query calls (request shapes of the EC2 2016-11-15 and CloudW
         expect(h["x-amz-date"]).toBe("20261203T060000Z");
         expect(h["x-amz-security-token"]).toBe("FQoGZXIvYXdzEXAMPLE");
         expect(h["content-type"]).toBe("application/x-www-form-urlencoded; charset=utf-8");
-        expect(h.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261203\/eu-west-1\/monitoring\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/);
+        expect(h.authorization).toMatch(
+            /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261203\/eu-west-1\/monitoring\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+        );
         // Deterministic for a fixed clock, and bound to the body: another topic, another signature.
         const again: string[] = [];
         const s2 = async (_r: QueryRequest, hh: Record<string, string>) => (again.push(hh.authorization!), { status: 200, body: "" });
@@ -79,7 +96,9 @@ describe("the three query calls (request shapes of the EC2 2016-11-15 and CloudW
     it("an AWS error answer names its code", async () => {
         const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestID></Response>`;
         expect(awsError(body)).toBe("UnauthorizedOperation: You are not authorized to perform this operation.");
-        await expect(call(instanceStatusRequest("eu-west-1", "i-1"), EXAMPLE, async () => ({ status: 403, body }))).rejects.toThrow(/DescribeInstanceStatus answered 403 \(UnauthorizedOperation/);
+        await expect(call(instanceStatusRequest("eu-west-1", "i-1"), EXAMPLE, async () => ({ status: 403, body }))).rejects.toThrow(
+            /DescribeInstanceStatus answered 403 \(UnauthorizedOperation/,
+        );
     });
 });
 
@@ -148,7 +167,11 @@ describe("answers", () => {
 
     it("alarms: name, state and reason of each (nested dimension members do not confuse it)", () => {
         expect(parseAlarms(ALARMS)).toEqual([
-            { name: "inner-universe-aws-mon-disk-5f3e2a1", state: "ALARM", reason: "Threshold Crossed: 1 datapoint [81.2 (03/12/26 05:55:00)] was greater than the threshold (80.0)." },
+            {
+                name: "inner-universe-aws-mon-disk-5f3e2a1",
+                state: "ALARM",
+                reason: "Threshold Crossed: 1 datapoint [81.2 (03/12/26 05:55:00)] was greater than the threshold (80.0).",
+            },
             { name: "inner-universe-aws-mon-cpu-9c8b7a6", state: "OK", reason: "Threshold Crossed: 3 datapoints were not greater than the threshold (80.0)." },
         ]);
     });
@@ -180,7 +203,10 @@ describe("prod status from AWS", () => {
 
     it("an old newest snapshot is a problem (DLM stopped), judged by the configured interval", async () => {
         const old = SNAPSHOTS.replace("2026-12-03T03:00:09.000Z", "2026-11-01T03:00:09.000Z").replace("2026-12-02T03:00:12.000Z", "2026-10-31T03:00:12.000Z");
-        const state = await awsFacts(ids, EXAMPLE, async (req) => ({ status: 200, body: new URLSearchParams(req.body).get("Action") === "DescribeSnapshots" ? old : answers[new URLSearchParams(req.body).get("Action")!]! }));
+        const state = await awsFacts(ids, EXAMPLE, async (req) => ({
+            status: 200,
+            body: new URLSearchParams(req.body).get("Action") === "DescribeSnapshots" ? old : answers[new URLSearchParams(req.body).get("Action")!]!,
+        }));
         const r = evaluate({ stack: "prod", runtime: "aws", atlasOutput: undefined, aws: ids, awsState: state, backupIntervalHours: 24 });
         expect(r.problems.join("\n")).toMatch(/backup: the newest snapshot snap-2222222222222222b is \d+ h old; DLM should take one every 24 h/);
     });

@@ -68,14 +68,17 @@ export function albRules(routes: Route[], o: AlbRuleOptions): AlbRule[] {
             if (gated) variants.push({ route: r.name, pathPatterns, methods: r.methods, ...(sourceIps ? { sourceIps } : {}), action: "deny401" });
         }
         if (variants.length > 99) throw new Error(`route ${r.name} needs ${variants.length} ALB rules; its block holds 99`);
-        variants.forEach((v, i) => out.push({ ...v, key: `${r.name}-${i}`, priority: block * 100 + i }));
+        for (const [i, v] of variants.entries()) out.push({ ...v, key: `${r.name}-${i}`, priority: block * 100 + i });
     }
     return out;
 }
 
 /** `^/v1/database/[^/]+/subscribe$` → `/v1/database/*\/subscribe`. Refuses regex it cannot express. */
 export function albPathPattern(regex: string): string {
-    const body = regex.replace(/^\^/, "").replace(/\$$/, "").replace(/\[\^\/\]\+/g, "*");
+    const body = regex
+        .replace(/^\^/, "")
+        .replace(/\$$/, "")
+        .replace(/\[\^\/\]\+/g, "*");
     const unescaped = body.replace(/\\(.)/g, "$1");
     if (/[\^$[\](){}|+\\]/.test(body.replace(/\\./g, ""))) throw new Error(`cannot express ${regex} as an ALB path pattern`);
     if (unescaped.length > 128) throw new Error(`ALB path patterns are at most 128 characters: ${unescaped}`);
@@ -108,7 +111,10 @@ export function albDecide(rules: AlbRule[], req: AlbRequest): "forward" | 401 | 
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
-    const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
     return new RegExp(`^${re}$`).test(value);
 }
 

@@ -1,6 +1,5 @@
 import { renderCaddyfile } from "../../render/caddyfile";
-import { renderBootstrap, type BootstrapOptions } from "./bootstrap";
-import { PROMETHEUS_SCRAPE_PATH, renderPrometheusScrapeConfig } from "./cwAgentConfig";
+import { type BootstrapOptions, renderBootstrap } from "./bootstrap";
 import {
     ALB_PROXY_SERVICE,
     ALB_PROXY_SOCKET,
@@ -13,6 +12,7 @@ import {
     SERVER_LOG_TAG,
     SERVER_UNIT,
 } from "./constants";
+import { PROMETHEUS_SCRAPE_PATH, renderPrometheusScrapeConfig } from "./cwAgentConfig";
 import { renderAlbProxyUnits, renderCaddyUnit, renderServerUnit } from "./systemdUnit";
 
 export interface WriteFile {
@@ -100,11 +100,7 @@ export function hostFiles(spec: HostSpec): WriteFile[] {
  */
 export function renderUserData(spec: HostSpec): string {
     const files = hostFiles(spec);
-    const lines = [
-        "#cloud-config",
-        `# inner-universe ${spec.environment} host, rendered by infra/aws/render/cloudInit.ts. No secrets here.`,
-        "write_files:",
-    ];
+    const lines = ["#cloud-config", `# inner-universe ${spec.environment} host, rendered by infra/aws/render/cloudInit.ts. No secrets here.`, "write_files:"];
     for (const file of files) {
         lines.push(`- path: ${file.path}`, "  owner: root:root", `  permissions: "${file.permissions}"`, "  content: |");
         for (const line of file.content.replace(/\n$/, "").split("\n")) lines.push(line === "" ? "" : `    ${line}`);

@@ -45,7 +45,12 @@ export interface StdbSeries {
  */
 export const STDB_SERIES: readonly StdbSeries[] = [
     { name: "spacetime_worker_connected_clients", type: "gauge", unit: "Count", why: "WebSocket clients per database; the front admits server.max_connections" },
-    { name: "spacetime_worker_instance_operation_queue_length", type: "gauge", unit: "Count", why: "reducer calls waiting for the database's single module instance: a backlog is latency" },
+    {
+        name: "spacetime_worker_instance_operation_queue_length",
+        type: "gauge",
+        unit: "Count",
+        why: "reducer calls waiting for the database's single module instance: a backlog is latency",
+    },
     { name: "spacetime_message_log_size_bytes", type: "gauge", unit: "Bytes", why: "commitlog size on the volume; it is never pruned" },
     { name: "spacetime_worker_wasm_memory_bytes", type: "gauge", unit: "Bytes", why: "linear memory of the module instance" },
     { name: "spacetime_subscription_connections", type: "gauge", unit: "Count", why: "connections with subscriptions" },
@@ -128,10 +133,7 @@ function prometheusSection(logGroupName: string): PrometheusSection {
             metric_declaration_dedup: false,
             metric_namespace: STDB_NAMESPACE,
             metric_unit: Object.fromEntries(STDB_SERIES.map((s) => [s.name, s.unit])),
-            metric_declaration: [
-                declaration(STDB_SERIES.filter((s) => !s.only)),
-                ...STDB_SERIES.filter((s) => s.only).map((s) => declaration([s], s.only)),
-            ],
+            metric_declaration: [declaration(STDB_SERIES.filter((s) => !s.only)), ...STDB_SERIES.filter((s) => s.only).map((s) => declaration([s], s.only))],
         },
     };
 }

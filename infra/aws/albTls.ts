@@ -131,7 +131,7 @@ export class AlbTls extends pulumi.ComponentResource {
     }
 
     private certificate(name: string, args: AlbTlsArgs): pulumi.Output<string> {
-        if (!args.zoneId) throw new Error("inner-universe:aws.alb.certificate_arn: required unless aws.dns.zone_id is set");
+        if (!args.zoneId) throw new pulumi.ResourceError("inner-universe:aws.alb.certificate_arn: required unless aws.dns.zone_id is set", this);
         const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: args.domain, validationMethod: "DNS", tags: { Name: args.domain } }, { parent: this });
         const option = cert.domainValidationOptions[0]!;
         const record = new aws.route53.Record(

@@ -163,9 +163,13 @@ export function runningModule(rows: unknown[][]): { programHash: string; sha256:
     };
 }
 
+/** What the module's init reducer writes (module/src/reducers/lifecycle.rs; a test holds the two together). */
+export const INIT_EVENT = "SYSTEM_INITIALIZED";
+export const MODULE_CONFIG_KEY = "module_config";
+
 export const READINESS_QUERIES = {
-    configRows: "SELECT * FROM config WHERE key = 'module_config'",
-    initEvents: "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'",
+    configRows: `SELECT * FROM config WHERE key = '${MODULE_CONFIG_KEY}'`,
+    initEvents: `SELECT * FROM event_log WHERE event_type = '${INIT_EVENT}'`,
 } as const;
 
 // ── settings ────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../infra/lib/canonicalJson";
 import { databaseDiff } from "../../infra/spacetimedb/database-impl.ts";
@@ -10,9 +12,11 @@ import {
     type DeleteDataPolicy,
     firstClear,
     hexIdentity,
+    INIT_EVENT,
     interpretVerify,
     isUnknown,
     keysLocation,
+    MODULE_CONFIG_KEY,
     parseDatabaseInfo,
     parseMinted,
     parsePublished,
@@ -27,6 +31,7 @@ import {
     UNKNOWN,
 } from "../../infra/spacetimedb/protocol-impl.ts";
 import { readinessDiff, verdict } from "../../infra/spacetimedb/readiness-impl.ts";
+import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 const HEX = "c200df8beec39927c2f88e780e5d5aeae6150eb2e121a7c9ca12822edf8597fa";
 const TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJoZXhfaWRlbnRpdHkiOiJjMiJ9.c2ln";
@@ -275,5 +280,15 @@ describe("the URN named in messages", () => {
             "urn:pulumi:dev::inner-universe::pulumi:pulumi:Stack$inner-universe:auth:DeployerIdentity$pulumi-nodejs:dynamic/spacetimedb:Identity::inner-universe-deployer-mint",
         );
         expect(() => childUrn("nope", "t", "n")).toThrow(/not a URN/);
+    });
+});
+
+describe("readiness looks for what the module writes (one fact in two languages, held together here)", () => {
+    const rust = (file: string) => fs.readFileSync(path.join(ROOT, "module", "src", file), "utf8");
+    it("the init reducer logs INIT_EVENT", () => {
+        expect(rust("reducers/lifecycle.rs")).toMatch(new RegExp(`log_event\\(\\s*ctx,\\s*"${INIT_EVENT}"`));
+    });
+    it("the module's config key is MODULE_CONFIG_KEY", () => {
+        expect(rust("config_rules.rs")).toContain(`pub const MODULE_CONFIG_KEY: &str = "${MODULE_CONFIG_KEY}";`);
     });
 });

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { READINESS_QUERIES } from "../../../infra/spacetimedb/protocol-impl";
 import { type CliOptions, pulumi, pulumiOk } from "../cli";
 import { toolEnv } from "../engine";
 import { freePort } from "../workspace";
@@ -42,8 +43,8 @@ interface Checked {
 
 async function check(url: string, db: string, token: string): Promise<Checked> {
     const accepted = await tokenAccepted(url, token);
-    const config = await sql(url, db, token, "SELECT * FROM config WHERE key = 'module_config'");
-    const init = await sql(url, db, token, "SELECT * FROM event_log WHERE event_type = 'SYSTEM_INITIALIZED'");
+    const config = await sql(url, db, token, READINESS_QUERIES.configRows);
+    const init = await sql(url, db, token, READINESS_QUERIES.initEvents);
     const dump = await fullDump(url, db, token);
     return {
         accepted,

@@ -30,11 +30,19 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const preview = (stack: string) => pulumi(["preview", "-s", stack, "--cwd", checkout, "--policy-pack", path.join(checkout, "policy", "pack")], { cwd: os.tmpdir(), env, echo });
+const preview = (stack: string, ...flags: string[]) =>
+    pulumi(["preview", "-s", stack, "--cwd", checkout, "--policy-pack", path.join(checkout, "policy", "pack"), ...flags], { cwd: os.tmpdir(), env, echo });
 
 describe("policy pack through the CLI", () => {
     it("passes on the committed dev config", async () => {
         const r = await preview("dev");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/✅ inner-universe@v0\.1\.0/);
+    });
+
+    it("starts when the CLI passes its logging flags on (--logflow: the engine address comes last)", async () => {
+        const r = await preview("dev", "--logflow", "-v=3", "--logtostderr");
+        expect(r.stdout + r.stderr).not.toContain("failed to start");
         expect(r.code).toBe(0);
         expect(r.stdout).toMatch(/✅ inner-universe@v0\.1\.0/);
     });

@@ -1,8 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Route } from "../render/routes";
 import { type AlbRule, albRules } from "./render/albRules";
 import { ALB_TARGET_PORT } from "./render/constants";
+import * as aws from "./sdk";
 
 export interface AlbTlsArgs {
     environment: string;

@@ -1,6 +1,6 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SNAPSHOT_TAG_KEY } from "./render/constants";
+import * as aws from "./sdk";
 
 export interface BackupsArgs {
     stack: string;

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type AlarmSpec, type AlarmThresholds, alarmSpecs } from "./alarmSpecs";
 import { dashboardBody } from "./dashboard";
 import { CustomerKey, logGroupPrefix } from "./kms";
 import { emittedStdbMetric, renderCwAgentConfig, STDB_SERIES } from "./render/cwAgentConfig";
+import * as aws from "./sdk";
 
 export { HEALTH_CHECK_METRICS_REGION } from "./alarmSpecs";
 

@@ -1,7 +1,7 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { coveringCidrs } from "./render/cidr";
 import { ALB_TARGET_PORT } from "./render/constants";
+import * as aws from "./sdk";
 
 export interface AwsNetworkArgs {
     /** Configured VPC; the region's default VPC is looked up only when this is absent. */

@@ -1,4 +1,3 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsStackProblems } from "../config/aws";
 import { ConfigError, keyPath } from "../config/errors";
@@ -12,6 +11,7 @@ import { cwAgentParameterName, hostSpec } from "./hostSpec";
 import { Monitoring } from "./monitoring";
 import { AwsNetwork } from "./network";
 import { renderUserData } from "./render/cloudInit";
+import * as aws from "./sdk";
 
 export interface AwsServerArgs {
     /** Runtime aws only: the aws section and an acme|alb front with a domain, by type. */

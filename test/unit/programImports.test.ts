@@ -45,6 +45,14 @@ describe("what the program loads under ts-node", () => {
         expect(bad).toEqual([]);
     });
 
+    it("imports @pulumi/aws by service, never its index (≈0.2 s of every preview, whatever the runtime)", () => {
+        const indexImporters = [...graph.keys()]
+            .filter((f) => /^import\s+(?!type\b)[^;]*from\s+"@pulumi\/aws"/m.test(fs.readFileSync(f, "utf8")))
+            .map((f) => path.relative(ROOT, f));
+        expect(indexImporters).toEqual([]);
+        expect([...graph.keys()].map((f) => path.relative(ROOT, f))).toContain("infra/aws/sdk.ts");
+    });
+
     it("loads no provider implementation (those run in the provider process)", () => {
         expect([...graph.keys()].map((f) => path.relative(ROOT, f)).filter((f) => f.endsWith("-impl.ts"))).toEqual([]);
     });

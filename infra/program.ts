@@ -11,6 +11,7 @@ import { TlsProxy } from "./components/tlsProxy";
 import type { LoadedConfig, StackConfig, StackConfigFor } from "./config";
 import type { AtlasOutput } from "./contract/atlas";
 import { buildAtlasOutput, wsUrlOf } from "./contract/build";
+import { stackLayout } from "./lib/localLayout";
 
 /** Where the deploy runner reaches the server, and where clients do. */
 interface Endpoint {
@@ -189,7 +190,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
     }
     const proxy = new TlsProxy(`${name}-tls`, {
         caddyBinary: cfg.local.caddy_binary,
-        dir: path.join(cfg.stackDir, "caddy"),
+        dir: stackLayout(cfg.stackDir).proxyDir,
         httpsPort: cfg.tls.port,
         upstream: `127.0.0.1:${cfg.spacetimedb.port}`,
         upstreamReady: serverUrl,

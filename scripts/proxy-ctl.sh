@@ -4,6 +4,7 @@
 # Environment: IU_CADDY_BIN IU_PROXY_DIR IU_CADDYFILE_B64 (rendered Caddyfile, base64)
 #              IU_HTTPS_URL (https://127.0.0.1:PORT) IU_READY_TIMEOUT
 #              IU_CA_CERT (where Caddy writes its root certificate; tlsProxy.ts derives it)
+#              IU_PID_FILE IU_LOG_FILE IU_FINGERPRINT_FILE (named by infra/lib/localLayout.ts)
 # Caddy keeps its internal CA under IU_PROXY_DIR, so each stack has its own root certificate.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,8 +14,10 @@ source "$here/lib/daemon.sh"
 dir=$(realpath -m "${IU_PROXY_DIR:?IU_PROXY_DIR is required}")
 url=${IU_HTTPS_URL:?IU_HTTPS_URL is required}
 bin=${IU_CADDY_BIN:?IU_CADDY_BIN is required}
-pidfile="$dir.pid"
-logfile="$dir/caddy.log"
+pidfile=$(realpath -m "${IU_PID_FILE:?IU_PID_FILE is required}")
+logfile=$(realpath -m "${IU_LOG_FILE:?IU_LOG_FILE is required}")
+# The binary Caddy runs from (its config is the Caddyfile, compared as a file).
+fpfile=$(realpath -m "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}")
 # What the step reports (and so what state holds) is the path as configured, not this checkout's.
 ca_reported=${IU_CA_CERT:?IU_CA_CERT is required}
 cafile=$(realpath -m "$ca_reported")
@@ -24,7 +27,7 @@ start() {
     mkdir -p "$dir"
     local caddyfile="$dir/Caddyfile"
     base64 -d <<<"${IU_CADDYFILE_B64:?IU_CADDYFILE_B64 is required}" >"$caddyfile.new"
-    if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -f $dir.bin && $(<"$dir.bin") == "$bin" ]] && serving; then
+    if daemon_alive "$pidfile" caddy && cmp -s "$caddyfile.new" "$caddyfile" && [[ -f $fpfile && $(<"$fpfile") == "$bin" ]] && serving; then
         rm -f "$caddyfile.new"
         echo "{\"pid\":$(<"$pidfile"),\"caCert\":\"$ca_reported\",\"started\":false}"
         return 0
@@ -41,7 +44,7 @@ start() {
         }
     daemon_stop "$pidfile" caddy INT 10
     daemon_start "$pidfile" "$logfile" "$bin" run --adapter caddyfile --config "$caddyfile"
-    echo "$bin" >"$dir.bin"
+    echo "$bin" >"$fpfile"
     # The CA appears when Caddy issues its first certificate; wait for it, then for the route.
     local deadline=$((SECONDS + ${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}))
     until [[ -s $cafile ]]; do

@@ -3,6 +3,7 @@
 #   server-ctl.sh start|stop|status     (the root dir itself is managed by state-dir.sh)
 # Environment: IU_SERVER_BIN IU_ROOT_DIR IU_LISTEN (host:port) IU_READY_TIMEOUT
 #              IU_IN_MEMORY (0/1) IU_LOG_LEVEL IU_SERVER_VERSION
+#              IU_PID_FILE IU_LOG_FILE IU_FINGERPRINT_FILE (named by infra/lib/localLayout.ts)
 # The whole root dir (data AND the JWT signing keys) lives under IU_ROOT_DIR: losing the keys
 # would silently invalidate every token, including the deployer's.
 set -euo pipefail
@@ -14,9 +15,9 @@ source "$here/lib/daemon.sh"
 root=$(realpath -m "${IU_ROOT_DIR:?IU_ROOT_DIR is required}")
 listen=${IU_LISTEN:?IU_LISTEN is required}
 bin=${IU_SERVER_BIN:?IU_SERVER_BIN is required}
-pidfile="$root.pid"
-logfile="$root.log"
-fpfile="$root.fingerprint"
+pidfile=$(realpath -m "${IU_PID_FILE:?IU_PID_FILE is required}")
+logfile=$(realpath -m "${IU_LOG_FILE:?IU_LOG_FILE is required}")
+fpfile=$(realpath -m "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}")
 name=$(basename "$bin")
 
 start() {

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { daemonFiles } from "../lib/localLayout";
 import { LocalShell } from "../providers/shell";
 import { script } from "./scripts";
 
@@ -24,6 +25,8 @@ export interface DaemonArgs {
  * it is not serving. Shared by the dev SpacetimeDB server and the dev TLS proxy.
  */
 export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonArgs): LocalShell {
+    const files = daemonFiles(args.stateDir);
+    const filesEnv = { IU_PID_FILE: files.pid, IU_LOG_FILE: files.log, IU_FINGERPRINT_FILE: files.fingerprint };
     const state = new LocalShell(
         `${name}-state`,
         {
@@ -33,6 +36,7 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
                 IU_DIR: args.stateDir,
                 IU_PRIVATE_SUBDIRS: args.privateSubdirs.join(" "),
                 IU_DELETE_ON_DESTROY: args.deleteStateOnDestroy ? "1" : "0",
+                ...filesEnv,
             },
             triggers: [args.stateDir],
         },
@@ -47,7 +51,7 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
             check: ctl("status"),
             delete: ctl("stop"),
             checkFailure: "update",
-            environment: args.environment,
+            environment: { ...args.environment, ...filesEnv },
             timeoutSeconds: args.timeoutSeconds,
         },
         { parent, dependsOn: [state, ...(args.dependsOn ?? [])] },

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { caddyCaRoot } from "../lib/localLayout";
 import { renderCaddyfile } from "../render/caddyfile";
 import { localDaemon } from "./daemon";
 
@@ -35,7 +36,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         this.httpsUrl = `https://127.0.0.1:${args.httpsPort}`;
         this.wssUrl = `wss://127.0.0.1:${args.httpsPort}`;
         // Where Caddy (XDG_DATA_HOME=<dir>/data) keeps its internal CA's root; proxy-ctl.sh is told, never guesses.
-        this.caCertPath = path.join(args.dir, "data", "caddy", "pki", "authorities", "local", "root.crt");
+        this.caCertPath = caddyCaRoot(path.join(args.dir, "data"));
         const caddyfile = renderCaddyfile({
             site: `${this.httpsUrl}, https://localhost:${args.httpsPort}`,
             bind: ["127.0.0.1"],

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { daemonFiles, stackLayout } from "../../infra/lib/localLayout";
 import { assertDataUnprotected, type EphemeralPorts, ephemeralConfig, ProtectedStackError, protectedResources } from "./ephemeral-config";
 import { findLeaks, formatLeaks, type LeakProbes, type LeakReport, type LeakTarget } from "./ephemeral-leaks";
 import { ephemeralStackName, isEphemeralStackName } from "./ephemeral-naming";
@@ -108,9 +109,10 @@ export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promi
     let nameWasFree = false;
     const pids: LeakTarget["pids"] = [];
     const stackDir = path.join(stateDir, stack);
+    const layout = stackLayout(stackDir);
     const pidFiles = [
-        { file: path.join(stackDir, "stdb.pid"), name: "spacetimedb" },
-        { file: path.join(stackDir, "caddy.pid"), name: "caddy" },
+        { file: daemonFiles(layout.rootDir).pid, name: "spacetimedb" },
+        { file: daemonFiles(layout.proxyDir).pid, name: "caddy" },
     ];
     const recordPids = () => {
         for (const { file, name } of pidFiles) {

@@ -1,6 +1,6 @@
-import * as path from "node:path";
 import { parseBuildOutput } from "../../infra/components/moduleBuild";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../infra/config";
+import { daemonFiles, stackLayout } from "../../infra/lib/localLayout";
 
 /**
  * The design seed's deployment checklist as pure functions: each takes the facts preflight.ts
@@ -286,5 +286,5 @@ export function render(stack: string, results: CheckResult[]): string {
 
 /** Where the local runtime's server and proxy write their pid files. */
 export function pidFiles(cfg: StackConfig): { spacetimedb: string; tls: string } {
-    return { spacetimedb: `${cfg.spacetimedb.root_dir}.pid`, tls: `${path.join(cfg.stackDir, "caddy")}.pid` };
+    return { spacetimedb: daemonFiles(cfg.spacetimedb.root_dir).pid, tls: daemonFiles(stackLayout(cfg.stackDir).proxyDir).pid };
 }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { daemonFiles } from "../../infra/lib/localLayout";
 import { alive } from "./workspace";
 
 /**
@@ -20,10 +21,10 @@ export interface LocalFacts {
 }
 
 export function localFacts(rootDir: string): LocalFacts {
-    const pidFile = `${rootDir}.pid`;
+    const { pid: pidFile, log: logFile } = daemonFiles(rootDir);
     const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "";
     const pid = /^\d+$/.test(text) ? Number(text) : undefined;
-    const facts: LocalFacts = { rootDir, pidFile, ...(pid ? { pid } : {}), running: pid !== undefined && alive(pid), logFile: `${rootDir}.log` };
+    const facts: LocalFacts = { rootDir, pidFile, ...(pid ? { pid } : {}), running: pid !== undefined && alive(pid), logFile };
     if (fs.existsSync(rootDir)) {
         facts.rootBytes = treeBytes(rootDir);
         const s = fs.statfsSync(rootDir);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daemonFiles, stackLayout } from "../../infra/lib/localLayout";
 import { gitDirty, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
 import { policyPackRan, pulumi, pulumiOk, run } from "../../scripts/lib/cli";
 import { alive, freePort } from "../../scripts/lib/workspace";
@@ -63,7 +64,7 @@ describe("scripts/ci/stack.sh, as the workflows run it", () => {
 
     it("drift: passes on a settled stack and fails once the server is killed", async () => {
         expect((await ci("drift")).code).toBe(0);
-        const pid = Number(fs.readFileSync(path.join(stateDir, STACK, "stdb.pid"), "utf8"));
+        const pid = Number(fs.readFileSync(daemonFiles(stackLayout(path.join(stateDir, STACK)).rootDir).pid, "utf8"));
         process.kill(pid, "SIGKILL");
         for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
         const r = await ci("drift");

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daemonFiles, stackLayout } from "../../infra/lib/localLayout";
 import { parseAtlas } from "../../readers/ts/atlas-reader";
 import { PROJECT_ROOT, pulumiCommand, toolEnv } from "../../scripts/lib/engine";
 import { listStacks, readStackFile, realDeps } from "../../scripts/lib/ephemeral-engine";
@@ -56,8 +57,8 @@ async function expectGone(seen: Seen, root: string): Promise<void> {
 
 function runningPids(stackDir: string): Array<{ pid: number; name: string }> {
     return [
-        { file: path.join(stackDir, "stdb.pid"), name: "spacetimedb" },
-        { file: path.join(stackDir, "caddy.pid"), name: "caddy" },
+        { file: daemonFiles(stackLayout(stackDir).rootDir).pid, name: "spacetimedb" },
+        { file: daemonFiles(stackLayout(stackDir).proxyDir).pid, name: "caddy" },
     ].flatMap(({ file, name }) => {
         const pid = readPid(file);
         return pid !== undefined && alive(pid, name) ? [{ pid, name }] : [];

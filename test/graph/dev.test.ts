@@ -84,6 +84,10 @@ describe("dev stack resource graph", () => {
             IU_DIR: path.join(".iu", "dev", "stdb"),
             IU_PRIVATE_SUBDIRS: "config data",
             IU_DELETE_ON_DESTROY: "0",
+            // Removed with the directory on destroy; the server's own step is handed the same paths.
+            IU_PID_FILE: path.join(".iu", "dev", "stdb.pid"),
+            IU_LOG_FILE: path.join(".iu", "dev", "stdb.log"),
+            IU_FINGERPRINT_FILE: path.join(".iu", "dev", "stdb.fingerprint"),
         });
         expect(state.inputs.triggers).toEqual([path.join(".iu", "dev", "stdb")]);
         expect(state.inputs.check).toBeUndefined();
@@ -98,6 +102,8 @@ describe("dev stack resource graph", () => {
             IU_ROOT_DIR: path.join(".iu", "dev", "stdb"),
             IU_SERVER_VERSION: "1.2.0",
             IU_IN_MEMORY: "0",
+            IU_PID_FILE: path.join(".iu", "dev", "stdb.pid"),
+            IU_LOG_FILE: path.join(".iu", "dev", "stdb.log"),
         });
         expect(server.inputs.create).toMatch(/server-ctl\.sh" "start"$/);
         expect(server.inputs.delete).toMatch(/server-ctl\.sh" "stop"$/);

@@ -29,7 +29,7 @@ wait $child
 
 const ctl = (action: string, extra: Record<string, string> = {}) =>
     spawnSync("bash", [path.join(ROOT, "scripts", "server-ctl.sh"), action], { env: { ...process.env, ...env, ...extra }, encoding: "utf8", timeout: 60_000 });
-const pid = () => Number(fs.readFileSync(path.join(dir, "stdb.pid"), "utf8"));
+const pid = () => Number(fs.readFileSync(env.IU_PID_FILE!, "utf8"));
 const alive = (p: number) => {
     try {
         process.kill(p, 0);
@@ -55,6 +55,9 @@ beforeAll(async () => {
         IU_LOG_LEVEL: "info",
         IU_SIGNAL_LOG: path.join(dir, "signals"),
         IU_ARGS_LOG: path.join(dir, "args"),
+        IU_PID_FILE: path.join(dir, "stdb.pid"),
+        IU_LOG_FILE: path.join(dir, "stdb.log"),
+        IU_FINGERPRINT_FILE: path.join(dir, "stdb.fingerprint"),
     };
 });
 
@@ -95,7 +98,7 @@ describe("server-ctl.sh", () => {
         expect(ctl("stop", { IU_IN_MEMORY: "1" }).status).toBe(0);
         expect(alive(p)).toBe(false);
         expect(fs.readFileSync(env.IU_SIGNAL_LOG!, "utf8").trim().split("\n")).toEqual(["INT", "INT"]);
-        expect(fs.existsSync(path.join(dir, "stdb.pid"))).toBe(false);
+        expect(fs.existsSync(env.IU_PID_FILE!)).toBe(false);
         expect(ctl("status").status).not.toBe(0);
     });
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { caddyCaRoot } from "../../../infra/lib/localLayout";
 import { type BuiltAssets, buildAssets } from "./assets";
 import { type ExecResult, exec, waitFor } from "./exec";
 import { ACME_HOST, drillOverrides, MIRROR_HOST } from "./overrides";
@@ -76,7 +77,7 @@ export class Drill {
         fs.mkdirSync(path.join(dir, "data"), { recursive: true });
         fs.writeFileSync(path.join(dir, "Caddyfile"), servicesCaddyfile());
         await exec("bash", [path.join(SCRIPTS, "host.sh"), "services", this.services, this.image, this.network, dir, this.assets.mirrorDir, caddyBinary, MIRROR_HOST, ACME_HOST]);
-        const root = path.join(dir, "data", "caddy", "pki", "authorities", "local", "root.crt");
+        const root = caddyCaRoot(path.join(dir, "data"));
         this.caRoot = await waitFor("the drill CA's root certificate", 60_000, async () => (fs.existsSync(root) ? fs.readFileSync(root, "utf8") : undefined), 500);
 
         // The deploy runner's address is the deploy address; the machine itself (the tests) is not one.

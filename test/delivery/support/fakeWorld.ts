@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { daemonFiles, stackLayout } from "../../../infra/lib/localLayout";
 import type { LeakProbes } from "../../../scripts/lib/ephemeral-leaks";
 import type { EphemeralDeps, OpenArgs, StackHandle } from "../../../scripts/lib/ephemeral-run";
 
@@ -92,8 +93,8 @@ export class FakeWorld {
                 const caddy = this.nextPid++;
                 this.processes.set(server, `spacetimedb-standalone start --data-dir ${stackDir}/stdb/data`);
                 this.processes.set(caddy, `caddy run --config ${stackDir}/caddy/Caddyfile`);
-                this.pidFiles.set(path.join(stackDir, "stdb.pid"), server);
-                this.pidFiles.set(path.join(stackDir, "caddy.pid"), caddy);
+                this.pidFiles.set(daemonFiles(stackLayout(stackDir).rootDir).pid, server);
+                this.pidFiles.set(daemonFiles(stackLayout(stackDir).proxyDir).pid, caddy);
                 for (const p of ports) this.listeningPorts.add(p);
                 this.files.add(stackDir);
                 if (m.upHangsUntilAbort) {

@@ -1,0 +1,31 @@
+import * as path from "node:path";
+
+/**
+ * Where a local stack keeps its daemons, in one place: the program (which hands each path to the
+ * ctl scripts as IU_* variables: the scripts never derive a file name), config's default root dir,
+ * `status`, preflight and the ephemeral runner's leak check.
+ */
+export function stackLayout(stackDir: string): { rootDir: string; proxyDir: string } {
+    return { rootDir: path.join(stackDir, "stdb"), proxyDir: path.join(stackDir, "caddy") };
+}
+
+/** Where Caddy keeps its internal CA's root certificate, under its XDG_DATA_HOME. */
+export function caddyCaRoot(xdgDataHome: string): string {
+    return path.join(xdgDataHome, "caddy", "pki", "authorities", "local", "root.crt");
+}
+
+/**
+ * A daemon's pid, log and fingerprint files sit beside its state directory, not in it: the
+ * directory holds only what must survive the process (data, keys, CA), and deleting the
+ * directory's resource removes these with it.
+ */
+export interface DaemonFiles {
+    pid: string;
+    log: string;
+    /** What the running process was started with; another fingerprint restarts it. */
+    fingerprint: string;
+}
+
+export function daemonFiles(stateDir: string): DaemonFiles {
+    return { pid: `${stateDir}.pid`, log: `${stateDir}.log`, fingerprint: `${stateDir}.fingerprint` };
+}

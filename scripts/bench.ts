@@ -1,17 +1,20 @@
 /**
  * Benchmark (not a test): how much the program costs over the work it cannot avoid.
- *   npm run bench
+ *   npm run bench [-- --rounds N] [-- --against <git rev>]
  * Everything runs through the Pulumi CLI as a user types it (`pulumi up -s dev --yes
  * --policy-pack …`), in a checkout of this project with its own backend and ports. Floors, measured
  * in the same run: a no-op `pulumi up` of an empty Node project (same CLI, language host, ts-node
  * and policy pack: the engine's fixed cost) and, for a module edit, a raw incremental cargo build
- * plus one raw HTTP publish.
+ * plus one raw HTTP publish. No-op runs are interleaved with the floor's, N rounds, medians: one
+ * run on this 2-core machine varies by ±15%. `--against` adds a checkout of another commit (e.g.
+ * the one before a change) whose no-op runs in the same rounds: "no slower than before" as a number.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isolatedDevConfig, makeCheckout } from "./lib/checkout";
+import { parseArgs } from "node:util";
+import { isolatedDevConfig, makeCheckout, setStackConfig } from "./lib/checkout";
 import { changed, lastChanges, pulumi, pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { freePort, SHARED_WASM_TARGET } from "./lib/workspace";
@@ -38,66 +41,151 @@ const summary = (c: Record<string, number>) =>
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
 
+/** A checkout of another commit: its tracked files at `rev`, this one's node_modules, the same isolated dev config. */
+function checkoutAt(rev: string, dest: string, devConfig: Record<string, unknown>): string {
+    fs.mkdirSync(dest, { recursive: true });
+    execFileSync("bash", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "bench", PROJECT_ROOT, rev, dest]);
+    setStackConfig(dest, "dev", devConfig);
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: dest, stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git("-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", rev);
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dest, "node_modules"));
+    return dest;
+}
+
+/** A module edit that reaches the wasm (a new reducer: an accepted migration, so a real publish), unique per call. */
+function addReducer(lib: string, tag: string): void {
+    const name = `bench_${tag}_${process.hrtime.bigint().toString(36)}`;
+    fs.appendFileSync(lib, `\n#[spacetimedb::reducer]\npub fn ${name}(_ctx: &spacetimedb::ReducerContext) {}\n`);
+}
+
+const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2;
+};
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+
+interface Project {
+    name: string;
+    cwd: string;
+    stack: string;
+    env: Record<string, string>;
+    pack: string[];
+    /** The dev stack's server port. */
+    port: number;
+}
+
 async function main() {
+    const { values } = parseArgs({ options: { rounds: { type: "string", default: "5" }, against: { type: "string" } } });
+    const rounds = Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a whole number ≥ 1, got ${values.rounds}`);
+    if (values.against) execFileSync("git", ["rev-parse", "--verify", `${values.against}^{commit}`], { cwd: PROJECT_ROOT, stdio: "ignore" });
+
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-bench-"));
-    fs.mkdirSync(path.join(tmp, "backend"));
-    const env = { PULUMI_BACKEND_URL: `file://${path.join(tmp, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "bench" };
-    const port = await freePort();
-    const checkout = makeCheckout(path.join(tmp, "checkout"), {
-        devConfig: isolatedDevConfig({ stateDir: path.join(tmp, "state"), serverPort: port, tlsPort: await freePort() }),
-    });
-    const empty = emptyProject(path.join(tmp, "empty"));
-    const pack = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];
-    const upIn = (cwd: string, stack: string) => () => pulumiOk(["up", "-s", stack, "--yes", ...pack], { cwd, env });
+    const project = async (name: string, make: (dir: string, devConfig: Record<string, unknown>) => string, stack = "dev"): Promise<Project> => {
+        const backend = path.join(tmp, `backend-${name}`);
+        fs.mkdirSync(backend);
+        const port = await freePort();
+        const dir = make(path.join(tmp, name), isolatedDevConfig({ stateDir: path.join(tmp, `state-${name}`), serverPort: port, tlsPort: await freePort() }));
+        return {
+            name,
+            cwd: dir,
+            stack,
+            port,
+            env: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "bench" },
+            pack: ["--policy-pack", path.join(dir, "policy", "pack")],
+        };
+    };
+    const empty = await project("empty", (dir) => emptyProject(dir), "empty");
+    empty.pack = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];
+    const ours = await project("checkout", (dir, devConfig) => makeCheckout(dir, { devConfig }));
+    const against = values.against ? await project("against", (dir, devConfig) => checkoutAt(values.against!, dir, devConfig)) : undefined;
+    const up = (p: Project) => pulumiOk(["up", "-s", p.stack, "--yes", ...p.pack], { cwd: p.cwd, env: p.env });
+    const changes = (p: Project) => lastChanges(p.stack, { cwd: p.cwd, env: p.env });
     try {
-        await pulumiOk(["stack", "init", "empty"], { cwd: empty, env });
-        await upIn(empty, "empty")();
-        const [floorNoop] = await timed(upIn(empty, "empty"));
+        for (const p of [empty, ours, ...(against ? [against] : [])]) await pulumiOk(["stack", "init", p.stack], { cwd: p.cwd, env: p.env });
+        await up(empty);
+        const [fresh] = await timed(() => up(ours));
+        const freshChanges = await changes(ours);
+        if (against) await up(against);
 
-        await pulumiOk(["stack", "init", "dev"], { cwd: checkout, env });
-        const [fresh] = await timed(upIn(checkout, "dev"));
-        const freshChanges = await lastChanges("dev", { cwd: checkout, env });
-        const [noop] = await timed(upIn(checkout, "dev"));
-        const noopChanges = await lastChanges("dev", { cwd: checkout, env });
+        // No-op: interleaved with the floor (and the other commit), so load on the machine hits all alike.
+        const noop: Record<string, number[]> = { empty: [], checkout: [], against: [] };
+        let noopChanged: string[] = [];
+        for (let i = 0; i < rounds; i++) {
+            for (const p of [empty, ours, ...(against ? [against] : [])]) {
+                noop[p.name]!.push((await timed(() => up(p)))[0]);
+                if (p === ours) noopChanged = [...noopChanged, ...changed(await changes(ours))];
+            }
+        }
 
-        const lib = path.join(checkout, "module", "src", "lib.rs");
-        fs.appendFileSync(lib, "\n// bench edit 1\n");
-        const [edit] = await timed(upIn(checkout, "dev"));
-        const editChanges = await lastChanges("dev", { cwd: checkout, env });
+        // Module edit: an untimed warm-up edit first, so the program's build and the raw build below are
+        // both incremental in this checkout (the remap flags name its path; the first build here compiles
+        // the dependencies).
+        const lib = path.join(ours.cwd, "module", "src", "lib.rs");
+        addReducer(lib, "warmup");
+        await up(ours);
+        addReducer(lib, "edit");
+        const [edit] = await timed(() => up(ours));
+        const editChanges = await changes(ours);
 
         // Floor for the edit: the same kind of change, built and published by hand.
-        fs.appendFileSync(lib, "// bench edit 2\n");
+        addReducer(lib, "raw");
         const [rawBuild, line] = await timed(() =>
-            execFileSync("bash", [path.join(checkout, "scripts", "build-module.sh"), "--target-dir", SHARED_WASM_TARGET], {
-                cwd: checkout,
-                env: { ...process.env, IU_MODULE_DIR: path.join(checkout, "module") },
+            execFileSync("bash", [path.join(ours.cwd, "scripts", "build-module.sh"), "--target-dir", SHARED_WASM_TARGET], {
+                cwd: ours.cwd,
+                env: { ...process.env, IU_MODULE_DIR: path.join(ours.cwd, "module") },
                 encoding: "utf8",
                 stdio: ["ignore", "pipe", "ignore"],
             }),
         );
         const wasm = JSON.parse(line.trim().split("\n").pop()!).wasm as string;
-        const token = (await stackOutputs("dev", { cwd: checkout, env, showSecrets: true })).deployerToken as string;
-        const [rawPublish] = await timed(() =>
-            execFileSync(
-                "curl",
-                ["-fsS", "-X", "PUT", "-H", `Authorization: Bearer ${token}`, "--data-binary", `@${wasm}`, `http://127.0.0.1:${port}/v1/database/inner-universe`],
-                { stdio: "ignore" },
-            ),
-        );
+        const token = (await stackOutputs("dev", { cwd: ours.cwd, env: ours.env, showSecrets: true })).deployerToken as string;
+        const [rawPublish] = await timed(async () => {
+            const res = await fetch(`http://127.0.0.1:${ours.port}/v1/database/inner-universe`, {
+                method: "PUT",
+                headers: { Authorization: `Bearer ${token}` },
+                body: fs.readFileSync(wasm),
+            });
+            if (!res.ok) throw new Error(`raw publish: PUT /v1/database/inner-universe answered ${res.status}: ${await res.text()}`);
+        });
+        const floorNoop = median(noop.empty!);
         const floorEdit = rawBuild + rawPublish;
 
         const rows: [string, number, number, string][] = [
             ["fresh up", fresh, floorNoop + floorEdit, summary(freshChanges)],
-            ["no-op up", noop, floorNoop, summary(noopChanges)],
-            ["module-edit up", edit, floorNoop + floorEdit, summary(editChanges)],
+            [
+                `no-op up (median of ${rounds}, ${spread(noop.checkout!)} s)`,
+                median(noop.checkout!),
+                floorNoop,
+                noopChanged.length ? `CHANGED ${noopChanged.join(", ")}` : "0 changes",
+            ],
+            ...(against
+                ? [
+                      [`no-op up at ${values.against} (median of ${rounds}, ${spread(noop.against!)} s)`, median(noop.against!), floorNoop, "the other commit"] as [
+                          string,
+                          number,
+                          number,
+                          string,
+                      ],
+                  ]
+                : []),
+            ["module-edit up (a new reducer)", edit, floorNoop + floorEdit, summary(editChanges)],
         ];
-        console.log(`\nfloors: empty-project no-op up ${floorNoop.toFixed(2)}s; raw incremental build ${rawBuild.toFixed(2)}s + raw publish ${rawPublish.toFixed(2)}s`);
+        console.log(
+            `\nfloors: empty-project no-op up ${floorNoop.toFixed(2)}s (median of ${rounds}, ${spread(noop.empty!)} s); raw incremental build ${rawBuild.toFixed(2)}s + raw publish ${rawPublish.toFixed(2)}s`,
+        );
         console.log("\n| run (pulumi up through the CLI) | seconds | floor | ratio | changes |\n| --- | --- | --- | --- | --- |");
         for (const [name, t, floor, ch] of rows) console.log(`| ${name} | ${t.toFixed(2)} | ${floor.toFixed(2)} | ${(t / floor).toFixed(2)}x | ${ch} |`);
-        console.log(`\nno-op up: ${changed(noopChanges).length > 0 ? "CHANGED resources (regression)" : "0 changes"}`);
+        if (against)
+            console.log(
+                `\nno-op up against ${values.against}: ${((median(noop.checkout!) / median(noop.against!) - 1) * 100).toFixed(1)}% (medians of ${rounds} interleaved rounds)`,
+            );
+        console.log(`\nno-op up: ${noopChanged.length > 0 ? "CHANGED resources (regression)" : "0 changes"}`);
     } finally {
-        await pulumi(["destroy", "-s", "dev", "--yes"], { cwd: checkout, env });
-        await pulumi(["destroy", "-s", "empty", "--yes"], { cwd: empty, env });
+        for (const p of [ours, ...(against ? [against] : [])]) await pulumi(["destroy", "-s", "dev", "--yes"], { cwd: p.cwd, env: p.env });
+        await pulumi(["destroy", "-s", "empty", "--yes"], { cwd: empty.cwd, env: empty.env });
         fs.rmSync(tmp, { recursive: true, force: true });
     }
 }

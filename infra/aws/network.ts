@@ -31,7 +31,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
         const vpcId = args.vpcId ? pulumi.output(args.vpcId) : aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
         // Config names the subnet's AZ so the volume can be pinned offline; the real subnet must agree.
         const subnet = aws.ec2.getSubnetOutput({ id: args.subnet.id }, { parent: this });
-        this.subnetId = pulumi.all([subnet, vpcId]).apply(([s, vpc]) => checkedSubnetId(s, args.subnet, vpc));
+        this.subnetId = pulumi.all([subnet, vpcId]).apply(([s, vpc]) => {
+            const problem = subnetProblem(s, args.subnet, vpc);
+            if (problem) throw new pulumi.ResourceError(problem, this);
+            return s.id;
+        });
         this.vpcId = vpcId;
         this.availabilityZone = args.subnet.az;
 
@@ -94,10 +98,8 @@ export class AwsNetwork extends pulumi.ComponentResource {
 }
 
 /** The subnet AWS reports must be the one config describes: same AZ (volume and host are pinned to it), same VPC. */
-export function checkedSubnetId(actual: { id: string; availabilityZone: string; vpcId: string }, configured: { id: string; az: string }, vpcId: string): string {
-    if (actual.availabilityZone !== configured.az) {
-        throw new Error(`inner-universe:aws.subnet.az: ${configured.id} is in ${actual.availabilityZone}, config says ${configured.az}`);
-    }
-    if (actual.vpcId !== vpcId) throw new Error(`inner-universe:aws.subnet.id: ${configured.id} is in ${actual.vpcId}, not in ${vpcId}`);
-    return actual.id;
+export function subnetProblem(actual: { availabilityZone: string; vpcId: string }, configured: { id: string; az: string }, vpcId: string): string | undefined {
+    if (actual.availabilityZone !== configured.az) return `inner-universe:aws.subnet.az: ${configured.id} is in ${actual.availabilityZone}, config says ${configured.az}`;
+    if (actual.vpcId !== vpcId) return `inner-universe:aws.subnet.id: ${configured.id} is in ${actual.vpcId}, not in ${vpcId}`;
+    return undefined;
 }

@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { awsStackProblems } from "../config/aws";
-import { ConfigError, keyPath } from "../config/errors";
 import type { StackConfigFor } from "../config/load";
 import { routeMatrix } from "../render/routes";
 import { AlbTls } from "./albTls";
 import { Backups } from "./backups";
 import { DataVolume } from "./dataVolume";
 import { AwsHost } from "./host";
-import { cwAgentParameterName, hostSpec } from "./hostSpec";
+import { checkAwsServerConfig, cwAgentParameterName, hostSpec } from "./hostSpec";
 import { Monitoring } from "./monitoring";
 import { AwsNetwork } from "./network";
 import { renderUserData } from "./render/cloudInit";
@@ -36,7 +34,9 @@ export class AwsServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsServerArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before anything registers: a refused config must leave nothing half-built.
-        const { domain, mode } = checkAwsServerConfig(args.cfg);
+        const checked = checkAwsServerConfig(args.cfg);
+        const { domain } = checked;
+        const mode = checked.front.mode;
         super("inner-universe:aws:Server", name, {}, opts);
         const cfg = args.cfg;
         const a = cfg.aws;
@@ -72,7 +72,7 @@ export class AwsServer extends pulumi.ComponentResource {
             },
             child,
         );
-        const userData = volume.volumeId.apply((id) => renderUserData(hostSpec(cfg, id)));
+        const userData = volume.volumeId.apply((id) => renderUserData(hostSpec(cfg, id, checked)));
         const host = new AwsHost(
             `${name}-host`,
             {
@@ -186,15 +186,4 @@ export class AwsServer extends pulumi.ComponentResource {
             dnsTarget: this.dnsTarget,
         });
     }
-}
-
-/**
- * The schema's aws rules again, at component time: a config built by hand (not parsed) must still
- * leave nothing half-built. Throws a ConfigError naming each key. The front's mode and domain need
- * no check: the runtime's config type has them.
- */
-export function checkAwsServerConfig(cfg: StackConfigFor<"aws">): { domain: string; mode: "acme" | "alb" } {
-    const problems = awsStackProblems(cfg.aws, cfg).map((p) => `${keyPath(p.path)}: ${p.message}`);
-    if (problems.length > 0) throw new ConfigError(problems);
-    return { domain: cfg.tls.domain, mode: cfg.tls.mode };
 }

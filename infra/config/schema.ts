@@ -186,7 +186,11 @@ export const runtimeVariants = z.discriminatedUnion("runtime", [
     base.extend({ runtime: z.literal("docker"), tls: tlsFor(["internal", "acme"]) }),
     base.extend({
         runtime: z.literal("aws"),
-        tls: tlsFor(["acme", "alb"]).extend({ enabled: z.literal(true), domain: tlsSection.shape.domain.unwrap() }),
+        // acme carries its account e-mail by type; both fronts a domain.
+        tls: z.discriminatedUnion("mode", [
+            tlsFor(["acme"]).extend({ enabled: z.literal(true), domain: tlsSection.shape.domain.unwrap(), email: tlsSection.shape.email.unwrap() }),
+            tlsFor(["alb"]).extend({ enabled: z.literal(true), domain: tlsSection.shape.domain.unwrap() }),
+        ]),
         aws: awsSchema,
     }),
     base.extend({ runtime: z.literal("remote"), tls: tlsFor(["internal"]), remote: remoteSection }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkedSubnetId } from "../../infra/aws/network";
-import { AwsServer, checkAwsServerConfig } from "../../infra/aws/server";
+import { checkAwsServerConfig } from "../../infra/aws/hostSpec";
+import { subnetProblem } from "../../infra/aws/network";
+import { AwsServer } from "../../infra/aws/server";
 import type { StackConfigFor } from "../../infra/config";
 import { parseStackConfig } from "../../infra/config";
 import { ConfigError } from "../../infra/config/errors";
@@ -63,18 +64,18 @@ describe("an unprotected stack (staging) in a configured VPC with a customer key
 describe("deploy-time cross-checks", () => {
     const configured = { id: "subnet-0a1b2c3d4e5f60718", az: "eu-west-1a" };
     it("accepts the subnet AWS reports when AZ and VPC agree with config", () => {
-        expect(checkedSubnetId({ id: configured.id, availabilityZone: "eu-west-1a", vpcId: "vpc-0abc1234def567890" }, configured, "vpc-0abc1234def567890")).toBe(configured.id);
+        expect(subnetProblem({ availabilityZone: "eu-west-1a", vpcId: "vpc-0abc1234def567890" }, configured, "vpc-0abc1234def567890")).toBeUndefined();
     });
 
     it("fails when AWS says the subnet is in another AZ than config", () => {
-        expect(() => checkedSubnetId({ id: configured.id, availabilityZone: "eu-west-1b", vpcId: "vpc-0abc1234def567890" }, configured, "vpc-0abc1234def567890")).toThrow(
+        expect(subnetProblem({ availabilityZone: "eu-west-1b", vpcId: "vpc-0abc1234def567890" }, configured, "vpc-0abc1234def567890")).toBe(
             "inner-universe:aws.subnet.az: subnet-0a1b2c3d4e5f60718 is in eu-west-1b, config says eu-west-1a",
         );
     });
 
     it("fails when the subnet is not in the configured VPC", () => {
-        expect(() => checkedSubnetId({ id: configured.id, availabilityZone: "eu-west-1a", vpcId: "vpc-0fed9876cba543210" }, configured, "vpc-0abc1234def567890")).toThrow(
-            "is in vpc-0fed9876cba543210, not in vpc-0abc1234def567890",
+        expect(subnetProblem({ availabilityZone: "eu-west-1a", vpcId: "vpc-0fed9876cba543210" }, configured, "vpc-0abc1234def567890")).toBe(
+            "inner-universe:aws.subnet.id: subnet-0a1b2c3d4e5f60718 is in vpc-0fed9876cba543210, not in vpc-0abc1234def567890",
         );
     });
 
@@ -86,6 +87,9 @@ describe("deploy-time cross-checks", () => {
         // Past the schema (which refuses it too): the component's own check, on a hand-made config.
         const noAlb = { ...prodConfig(), tls: { ...prodConfig().tls, mode: "alb" as const } } as StackConfigFor<"aws">;
         expect(() => new AwsServer("no-alb", { cfg: noAlb })).toThrow(/inner-universe:aws.alb: required for tls.mode alb/);
+        // The section's own rules too (a Debian host needs the agent's .deb), through the same check.
+        const noAgent = { ...prodConfig(), aws: { ...prodConfig().aws, instance: { ...prodConfig().aws.instance, os: "debian" as const } } } as StackConfigFor<"aws">;
+        expect(() => new AwsServer("no-agent", { cfg: noAgent })).toThrow(/inner-universe:aws.cloudwatch_agent_deb: required for instance.os debian/);
     });
 });
 

@@ -206,5 +206,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
 export IU_CACHE="$cache"
 # The dynamic providers' .ts files are type-stripped by Node, which warns once per provider process.
 export NODE_OPTIONS="\${NODE_OPTIONS:+\$NODE_OPTIONS }--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"
+# The CLI's Node processes (language host, program, policy pack, providers) reuse compiled code.
+export NODE_COMPILE_CACHE="\${NODE_COMPILE_CACHE:-$cache/node-compile-cache}"
 SH
 log "tools ready in $(elapsed "$start"): node $("$nodebin/node" --version), pulumi $("$proot/bin/pulumi" version), $("$stdbbin/spacetimedb-standalone" --version | head -n1)"

@@ -50,6 +50,8 @@ export function toolEnv(extra: Record<string, string> = {}): Record<string, stri
         PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER: "true",
         // As scripts/lib/pulumi-env.sh: the providers' type-stripped .ts files would warn in every preview.
         NODE_OPTIONS: [process.env.NODE_OPTIONS, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"].filter(Boolean).join(" "),
+        // As scripts/lib/pulumi-env.sh: the CLI's four Node processes reuse compiled code across runs.
+        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(cacheRoot(), "node-compile-cache"),
         ...passphraseEnv(),
         ...extra,
     };

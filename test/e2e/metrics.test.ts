@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCwAgentConfig, STDB_DIMENSION, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
 import { freePort } from "../../scripts/lib/workspace";
+import { type Standalone, startStandalone } from "../support/standalone";
 
 /**
  * Every series the CloudWatch agent config names must exist on a real spacetimedb-standalone 1.2.0,
@@ -16,16 +16,6 @@ import { freePort } from "../../scripts/lib/workspace";
 
 const ROOT = path.resolve(__dirname, "../..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "spacetimedb", "module.wasm.gz");
-
-function findServer(): string {
-    const dirs = [
-        ...(process.env.PATH ?? "").split(path.delimiter),
-        path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin"),
-    ];
-    const found = dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
-    if (!found) throw new Error("spacetimedb-standalone 1.2.0 not found on PATH or in the tool cache: run `bash scripts/setup-tools.sh`");
-    return found;
-}
 
 interface Sample {
     name: string;
@@ -56,7 +46,7 @@ export function parseExposition(text: string): { types: Map<string, string>; sam
 describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config names (real spacetimedb-standalone 1.2.0)", () => {
     let root: string;
     let url: string;
-    let child: ChildProcess | undefined;
+    let server: Standalone | undefined;
     let exposition: ReturnType<typeof parseExposition>;
 
     const http = async (method: string, route: string, body?: Buffer | string, headers: Record<string, string> = {}) => {
@@ -65,36 +55,11 @@ describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config n
     };
 
     beforeAll(async () => {
-        const server = findServer();
         if (!fs.existsSync(FIXTURE)) throw new Error(`module fixture missing: ${FIXTURE} (see test/fixtures/spacetimedb/README.md)`);
         root = fs.mkdtempSync(path.join(os.tmpdir(), "iu-metrics-"));
         fs.mkdirSync(path.join(root, "config"));
-        const port = await freePort();
-        url = `http://127.0.0.1:${port}`;
-        child = spawn(
-            server,
-            [
-                "start",
-                "--data-dir",
-                path.join(root, "data"),
-                "--jwt-pub-key-path",
-                path.join(root, "config", "id_ecdsa.pub"),
-                "--jwt-priv-key-path",
-                path.join(root, "config", "id_ecdsa"),
-                "--listen-addr",
-                `127.0.0.1:${port}`,
-            ],
-            { stdio: ["ignore", "ignore", fs.openSync(path.join(root, "server.log"), "a")], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } },
-        );
-        let up = false;
-        for (let i = 0; i < 150 && !up; i++) {
-            up = await http("GET", "/v1/ping").then(
-                (r) => r.status === 200,
-                () => false,
-            );
-            if (!up) await new Promise((r) => setTimeout(r, 200));
-        }
-        if (!up) throw new Error(`server did not start: ${fs.readFileSync(path.join(root, "server.log"), "utf8")}`);
+        server = await startStandalone(root, await freePort());
+        url = server.url;
 
         const { token } = JSON.parse((await http("POST", "/v1/identity")).text) as { token: string };
         const auth = { Authorization: `Bearer ${token}` };
@@ -108,13 +73,7 @@ describe("SpacetimeDB /v1/metrics has every series the CloudWatch agent config n
     });
 
     afterAll(async () => {
-        const c = child;
-        if (c && c.exitCode === null) {
-            await new Promise<void>((resolve) => {
-                c.once("exit", () => resolve());
-                c.kill("SIGINT");
-            });
-        }
+        await server?.stop("SIGINT");
         if (root) fs.rmSync(root, { recursive: true, force: true });
     });
 

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,6 +6,7 @@ import { atlasOutputSchema } from "../../infra/contract/atlas";
 import { makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
 import { changed, lastChanges, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
 import { freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { type Standalone, startStandalone } from "../support/standalone";
 import { mintIdentity, request, sqlRows } from "./support/http";
 
 /**
@@ -19,45 +19,18 @@ let tmp: string;
 let checkout: string;
 let env: Record<string, string>;
 let serverUrl: string;
-let server: ChildProcess;
+let server: Standalone;
 let deployer: { identity: string; token: string };
 
 const echo = (s: string) => process.stderr.write(s);
 const cli = (args: string[]) => pulumiOk(args, { cwd: checkout, env, echo });
 const pack = () => ["--policy-pack", path.join(checkout, "policy", "pack")];
-const serverBinary = () => {
-    const dirs = [...(process.env.PATH ?? "").split(path.delimiter), path.join(os.homedir(), ".cache", "inner-universe", "spacetimedb-standalone-1.2.0", "bin")];
-    const found = dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
-    if (!found) throw new Error("spacetimedb-standalone 1.2.0 not found: run `bash scripts/setup-tools.sh`");
-    return found;
-};
-
 beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-remote-"));
     const root = path.join(tmp, "server");
     fs.mkdirSync(path.join(root, "config"), { recursive: true });
-    const port = await freePort();
-    serverUrl = `http://127.0.0.1:${port}`;
-    server = spawn(
-        serverBinary(),
-        [
-            "start",
-            "--data-dir",
-            path.join(root, "data"),
-            "--jwt-pub-key-path",
-            path.join(root, "config", "id_ecdsa.pub"),
-            "--jwt-priv-key-path",
-            path.join(root, "config", "id_ecdsa"),
-            "--listen-addr",
-            `127.0.0.1:${port}`,
-        ],
-        { stdio: ["ignore", "ignore", fs.openSync(path.join(tmp, "server.log"), "a")] },
-    );
-    for (let i = 0; ; i++) {
-        if ((await request("GET", `${serverUrl}/v1/ping`).catch(() => ({ status: 0 }))).status === 200) break;
-        if (i > 150) throw new Error(`server did not start: ${fs.readFileSync(path.join(tmp, "server.log"), "utf8")}`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
+    server = await startStandalone(root, await freePort(), { logFile: path.join(tmp, "server.log") });
+    serverUrl = server.url;
     // The operator of the server hands the deployer a token; the stack never mints one.
     deployer = await mintIdentity(serverUrl);
     checkout = makeCheckout(path.join(tmp, "checkout"));
@@ -75,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    server?.kill("SIGINT");
+    await server?.stop("SIGINT");
     fs.rmSync(tmp, { recursive: true, force: true });
 });
 

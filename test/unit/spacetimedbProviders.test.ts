@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -15,6 +15,7 @@ import * as settings from "../../infra/spacetimedb/moduleSettings-impl.ts";
 import * as readiness from "../../infra/spacetimedb/readiness-impl.ts";
 import { freePort } from "../../scripts/lib/workspace";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
+import { type Standalone, standaloneBinary, startStandalone } from "../support/standalone";
 
 const HEX = "c200df8beec39927c2f88e780e5d5aeae6150eb2e121a7c9ca12822edf8597fa";
 const DB_HEX = "c200378d487761055fde18c1a045ee4207228dda92764a6fc47470a01e78ec04";
@@ -321,14 +322,6 @@ describe("public ping through a stand-in TLS server with a private CA", () => {
 
 // ── the real spacetimedb-standalone 1.2.0 ───────────────────────────────────────────────
 
-function findServer(): string | undefined {
-    const dirs = [
-        ...(process.env.PATH ?? "").split(path.delimiter),
-        path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "spacetimedb-standalone-1.2.0", "bin"),
-    ];
-    return dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
-}
-const SERVER = findServer();
 const FIXTURES = path.join(ROOT, "test", "fixtures", "spacetimedb");
 const haveFixtures = fs.existsSync(path.join(FIXTURES, "module.wasm.gz")) && fs.existsSync(path.join(FIXTURES, "module-add-column.wasm.gz"));
 
@@ -336,49 +329,21 @@ describe("SpacetimeDB providers against the real spacetimedb-standalone 1.2.0", 
     let root: string;
     let url: string;
     let port: number;
-    let child: ChildProcess | undefined;
+    let server: Standalone | undefined;
     const wasmOf = (name: string) => {
         const file = path.join(root, name.replace(/\.gz$/, ""));
         fs.writeFileSync(file, gunzipSync(fs.readFileSync(path.join(FIXTURES, name))));
         return { file, sha256: createHash("sha256").update(fs.readFileSync(file)).digest("hex") };
     };
     const start = async () => {
-        child = spawn(
-            SERVER!,
-            [
-                "start",
-                "--data-dir",
-                path.join(root, "data"),
-                "--jwt-pub-key-path",
-                path.join(root, "config", "id_ecdsa.pub"),
-                "--jwt-priv-key-path",
-                path.join(root, "config", "id_ecdsa"),
-                "--listen-addr",
-                `127.0.0.1:${port}`,
-            ],
-            { stdio: ["ignore", "ignore", fs.openSync(path.join(root, "server.log"), "a")], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } },
-        );
-        for (let i = 0; i < 100; i++) {
-            const up = await send(url, { method: "GET", route: "/v1/ping" }, 500).then(
-                (r) => r.status === 200,
-                () => false,
-            );
-            if (up) return;
-            await new Promise((r) => setTimeout(r, 200));
-        }
-        throw new Error(`server did not start: ${fs.readFileSync(path.join(root, "server.log"), "utf8")}`);
+        server = await startStandalone(root, port);
     };
     const stop = async () => {
-        const c = child;
-        child = undefined;
-        if (!c || c.exitCode !== null) return;
-        await new Promise<void>((resolve) => {
-            c.once("exit", () => resolve());
-            c.kill("SIGKILL");
-        });
+        await server?.stop();
+        server = undefined;
     };
     beforeAll(async () => {
-        if (!SERVER) throw new Error("spacetimedb-standalone 1.2.0 not found on PATH or in the tool cache: run `bash scripts/setup-tools.sh`");
+        standaloneBinary();
         if (!haveFixtures) throw new Error(`module fixtures missing in ${FIXTURES} (see its README to rebuild them)`);
         root = tmp();
         fs.mkdirSync(path.join(root, "config"), { recursive: true });

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { isolatedDevConfig, makeCheckout, setStackConfig } from "./lib/checkout";
+import { isolatedDevConfig, makeCheckout, makeCheckoutAt } from "./lib/checkout";
 import { changed, lastChanges, pulumi, pulumiOk, stackOutputs } from "./lib/cli";
 import { PROJECT_ROOT } from "./lib/engine";
 import { freePort, SHARED_WASM_TARGET } from "./lib/workspace";
@@ -40,19 +40,6 @@ const summary = (c: Record<string, number>) =>
     Object.entries(c)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
-
-/** A checkout of another commit: its tracked files at `rev`, this one's node_modules, the same isolated dev config. */
-function checkoutAt(rev: string, dest: string, devConfig: Record<string, unknown>): string {
-    fs.mkdirSync(dest, { recursive: true });
-    execFileSync("bash", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "bench", PROJECT_ROOT, rev, dest]);
-    setStackConfig(dest, "dev", devConfig);
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: dest, stdio: "ignore" });
-    git("init", "-q", "-b", "main");
-    git("add", "-A");
-    git("-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", rev);
-    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dest, "node_modules"));
-    return dest;
-}
 
 /** A module edit that reaches the wasm (a new reducer: an accepted migration, so a real publish), unique per call. */
 function addReducer(lib: string, tag: string): void {
@@ -100,7 +87,7 @@ async function main() {
     const empty = await project("empty", (dir) => emptyProject(dir), "empty");
     empty.pack = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];
     const ours = await project("checkout", (dir, devConfig) => makeCheckout(dir, { devConfig }));
-    const against = values.against ? await project("against", (dir, devConfig) => checkoutAt(values.against!, dir, devConfig)) : undefined;
+    const against = values.against ? await project("against", (dir, devConfig) => makeCheckoutAt(values.against!, dir, { devConfig })) : undefined;
     const up = (p: Project) => pulumiOk(["up", "-s", p.stack, "--yes", ...p.pack], { cwd: p.cwd, env: p.env });
     const changes = (p: Project) => lastChanges(p.stack, { cwd: p.cwd, env: p.env });
     try {

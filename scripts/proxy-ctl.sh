@@ -14,10 +14,10 @@ source "$here/lib/daemon.sh"
 dir=$(realpath -m "${IU_PROXY_DIR:?IU_PROXY_DIR is required}")
 url=${IU_HTTPS_URL:?IU_HTTPS_URL is required}
 bin=${IU_CADDY_BIN:?IU_CADDY_BIN is required}
-pidfile=$(realpath -m "${IU_PID_FILE:?IU_PID_FILE is required}")
-logfile=$(realpath -m "${IU_LOG_FILE:?IU_LOG_FILE is required}")
+pidfile=$(daemon_file IU_PID_FILE "$dir.pid")
+logfile=$(daemon_file IU_LOG_FILE "$dir/caddy.log")
 # The binary Caddy runs from (its config is the Caddyfile, compared as a file).
-fpfile=$(realpath -m "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}")
+fpfile=$(daemon_file IU_FINGERPRINT_FILE "$dir.bin")
 # What the step reports (and so what state holds) is the path as configured, not this checkout's.
 ca_reported=${IU_CA_CERT:?IU_CA_CERT is required}
 cafile=$(realpath -m "$ca_reported")
@@ -77,9 +77,15 @@ status() {
 }
 
 case ${1:-} in
-start) start ;;
+start)
+    daemon_require_files
+    start
+    ;;
 stop) stop ;;
-status) status ;;
+status)
+    daemon_require_files
+    status
+    ;;
 *)
     echo "usage: proxy-ctl.sh start|stop|status" >&2
     exit 2

@@ -15,9 +15,9 @@ source "$here/lib/daemon.sh"
 root=$(realpath -m "${IU_ROOT_DIR:?IU_ROOT_DIR is required}")
 listen=${IU_LISTEN:?IU_LISTEN is required}
 bin=${IU_SERVER_BIN:?IU_SERVER_BIN is required}
-pidfile=$(realpath -m "${IU_PID_FILE:?IU_PID_FILE is required}")
-logfile=$(realpath -m "${IU_LOG_FILE:?IU_LOG_FILE is required}")
-fpfile=$(realpath -m "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}")
+pidfile=$(daemon_file IU_PID_FILE "$root.pid")
+logfile=$(daemon_file IU_LOG_FILE "$root.log")
+fpfile=$(daemon_file IU_FINGERPRINT_FILE "$root.fingerprint")
 name=$(basename "$bin")
 
 start() {
@@ -59,9 +59,15 @@ status() {
 }
 
 case ${1:-} in
-start) start ;;
+start)
+    daemon_require_files
+    start
+    ;;
 stop) stop ;;
-status) status ;;
+status)
+    daemon_require_files
+    status
+    ;;
 *)
     echo "usage: server-ctl.sh start|stop|status" >&2
     exit 2

@@ -5,6 +5,9 @@
 #   state-dir.sh create|delete     Environment: IU_DIR IU_PRIVATE_SUBDIRS (space-separated) IU_DELETE_ON_DESTROY (0/1)
 #                                  IU_PID_FILE IU_LOG_FILE IU_FINGERPRINT_FILE (named by infra/lib/localLayout.ts)
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/lib/daemon.sh
+source "$here/lib/daemon.sh"
 dir=${IU_DIR:?IU_DIR is required}
 case ${1:-} in
 create)
@@ -17,9 +20,9 @@ create)
     ;;
 delete)
     if [[ ${IU_DELETE_ON_DESTROY:?IU_DELETE_ON_DESTROY is required} == 1 ]]; then
-        rm -rf "$dir" "${IU_PID_FILE:?IU_PID_FILE is required}" "${IU_LOG_FILE:?IU_LOG_FILE is required}" \
-            "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}" "$dir.bin" # .bin: the proxy's fingerprint before these were named
-
+        # A stack deployed before the paths were handed over: its files, as that version named them.
+        rm -rf "$dir" "$(daemon_file IU_PID_FILE "$dir.pid")" "$(daemon_file IU_LOG_FILE "$dir.log")" \
+            "$(daemon_file IU_FINGERPRINT_FILE "$dir.fingerprint")" "$dir.bin"
         rmdir --ignore-fail-on-non-empty "$(dirname "$dir")" 2>/dev/null || true
     fi
     ;;

@@ -1,4 +1,4 @@
-import { awsSchema, awsStackProblems } from "../config/aws";
+import { type AwsConfig, awsSchema, awsStackProblems } from "../config/aws";
 import { ConfigError, keyPath } from "../config/errors";
 import type { StackConfigFor } from "../config/load";
 import type { HostSpec } from "./render/cloudInit";
@@ -6,9 +6,9 @@ import type { HostSpec } from "./render/cloudInit";
 /** The host's front and agent, as the aws rules guarantee them (checkAwsServerConfig). */
 export interface CheckedAws {
     domain: string;
-    front: { mode: "alb" } | { mode: "acme"; caddy: { url: string; sha256: string }; email: string };
+    front: { mode: "alb" } | { mode: "acme"; caddy: NonNullable<AwsConfig["caddy_binary"]>; email: string };
     /** instance.os debian: the agent's .deb (Debian has no package for it). */
-    cwAgentDeb?: { url: string; sha256: string };
+    cwAgentDeb?: NonNullable<AwsConfig["cloudwatch_agent_deb"]>;
 }
 
 /**

@@ -20,11 +20,22 @@ export function makeCheckout(dest: string, opts: { devConfig?: Record<string, un
         fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(dest, f));
         fs.chmodSync(path.join(dest, f), fs.statSync(path.join(PROJECT_ROOT, f)).mode);
     }
+    return commitCheckout(dest, "checkout", opts);
+}
+
+/** A checkout of another commit of this repository (the benchmark's `--against`): its tracked files at `rev`. */
+export function makeCheckoutAt(rev: string, dest: string, opts: { devConfig?: Record<string, unknown> } = {}): string {
+    fs.mkdirSync(dest, { recursive: true });
+    execFileSync("bash", ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "checkout", PROJECT_ROOT, rev, dest]);
+    return commitCheckout(dest, rev, opts);
+}
+
+function commitCheckout(dest: string, message: string, opts: { devConfig?: Record<string, unknown> }): string {
     if (opts.devConfig) setStackConfig(dest, "dev", opts.devConfig);
     const git = (...args: string[]) => execFileSync("git", args, { cwd: dest, stdio: "ignore" });
     git("init", "-q", "-b", "main");
     git("add", "-A");
-    git("-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-q", "-m", "checkout");
+    git("-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-q", "-m", message);
     linkNodeModules(dest);
     return dest;
 }

@@ -2,6 +2,21 @@
 # Shared by server-ctl.sh and proxy-ctl.sh: start a long-lived process detached from the
 # Pulumi provider (own session, no inherited stdio), stop it gracefully, probe it.
 
+# daemon_file VAR BEFORE: the absolute path the program handed over in VAR (IU_PID_FILE, …).
+# A stack deployed before the paths were handed over keeps that version's environment in its state,
+# and `pulumi destroy` runs stop and delete with it: VAR is then unset and the file is where that
+# version put it, BEFORE. start and status always run with the program's current environment and
+# demand VAR (daemon_require_files).
+daemon_file() {
+    local var=$1 before=$2
+    realpath -m "${!var:-$before}"
+}
+
+# daemon_require_files: start and status never fall back (see daemon_file).
+daemon_require_files() {
+    : "${IU_PID_FILE:?IU_PID_FILE is required}" "${IU_LOG_FILE:?IU_LOG_FILE is required}" "${IU_FINGERPRINT_FILE:?IU_FINGERPRINT_FILE is required}"
+}
+
 # daemon_alive PIDFILE NAME: the pid in PIDFILE is alive and is NAME (guards against pid reuse).
 daemon_alive() {
     local pidfile=$1 name=$2 pid

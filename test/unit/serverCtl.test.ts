@@ -102,6 +102,28 @@ describe("server-ctl.sh", () => {
         expect(ctl("status").status).not.toBe(0);
     });
 
+    it("start and status demand the file paths the program hands over (they never name one)", () => {
+        for (const action of ["start", "status"]) {
+            const r = ctl(action, { IU_PID_FILE: "" });
+            expect(r.status).not.toBe(0);
+            expect(r.stderr).toContain("IU_PID_FILE is required");
+        }
+    });
+
+    it("a stack deployed before the paths were handed over: destroy, with the environment its state holds, stops the server and removes its files", () => {
+        expect(ctl("start").status).toBe(0);
+        const p = pid();
+        const stored = { IU_PID_FILE: "", IU_LOG_FILE: "", IU_FINGERPRINT_FILE: "" };
+        expect(ctl("stop", stored).status).toBe(0);
+        expect(alive(p)).toBe(false);
+        const del = spawnSync("bash", [path.join(ROOT, "scripts", "state-dir.sh"), "delete"], {
+            env: { ...process.env, IU_DIR: env.IU_ROOT_DIR!, IU_DELETE_ON_DESTROY: "1", ...stored },
+            encoding: "utf8",
+        });
+        expect(del.status, del.stderr).toBe(0);
+        for (const f of [env.IU_ROOT_DIR!, env.IU_PID_FILE!, env.IU_LOG_FILE!, env.IU_FINGERPRINT_FILE!]) expect(fs.existsSync(f), f).toBe(false);
+    });
+
     it("refuses a binary of another version, naming both", () => {
         const r = ctl("start", { IU_SERVER_VERSION: "2.0.0" });
         expect(r.status).not.toBe(0);

@@ -31,7 +31,7 @@ interface Endpoint {
     backup?: pulumi.Output<Omit<BackupTarget, "runtime" | "stack" | "database" | "adminUrl" | "backupDir">>;
 }
 
-/** What `npm run backup` reads to find a stack's server root and reach its server; no secrets. */
+/** What `npm run ops -- backup` reads to find a stack's server root and reach its server; no secrets. */
 export interface BackupTarget {
     runtime: StackConfig["runtime"];
     stack: string;

@@ -1,7 +1,7 @@
 import { loadStackConfig } from "./config";
 import { buildStack } from "./program";
 
-/** The program as the Automation API runs it inline: outputs are the returned object. */
+/** The whole program for a project root: the language host runs it through index.ts, the tests under Pulumi mocks; its returned object is the stack outputs. */
 export function runProgram(projectRoot: string) {
     return buildStack(loadStackConfig(projectRoot));
 }

@@ -33,7 +33,7 @@ start() {
         return 0
     fi
     command -v "$bin" >/dev/null || {
-        echo "caddy not found: $bin (run scripts/setup-tools.sh)" >&2
+        echo "caddy not found: $bin (run toolchain/setup-tools.sh)" >&2
         exit 1
     }
     mv "$caddyfile.new" "$caddyfile"

@@ -32,7 +32,7 @@ start() {
         return 0
     fi
     command -v "$bin" >/dev/null || {
-        echo "server binary not found: $bin (run scripts/setup-tools.sh)" >&2
+        echo "server binary not found: $bin (run toolchain/setup-tools.sh)" >&2
         exit 1
     }
     if [[ -n ${IU_SERVER_VERSION:-} ]] && ! "$bin" --version | grep -q "tool version $IU_SERVER_VERSION;"; then

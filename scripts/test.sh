@@ -3,10 +3,10 @@
 # module's Rust tests, the TypeScript unit/graph/policy tests, and the real-engine end-to-end tests.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=SCRIPTDIR/lib/bootstrap.sh
-source "$here/lib/bootstrap.sh"
-# shellcheck source=SCRIPTDIR/lib/dockerd.sh
-source "$here/lib/dockerd.sh"
+# shellcheck source=SCRIPTDIR/../toolchain/bootstrap.sh
+source "$here/../toolchain/bootstrap.sh"
+# shellcheck source=SCRIPTDIR/../toolchain/dockerd.sh
+source "$here/../toolchain/dockerd.sh"
 cd "$here/.."
 ensure_dockerd
 
@@ -26,7 +26,7 @@ npx tsc --noEmit --noCheck false -p tsconfig.json
 step "lint: biome, knip, shfmt"
 bash scripts/lint.sh
 step "python readers"
-bash scripts/test-python.sh | tee "$results/pytest.txt"
+bash toolchain/test-python.sh | tee "$results/pytest.txt"
 count "$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$results/pytest.txt" | tail -n1)"
 for project in unit e2e; do
     step "$([[ $project == unit ]] && echo "unit, graph, policy and validator tests" || echo "end-to-end tests (real engine)")"

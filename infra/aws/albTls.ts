@@ -44,7 +44,35 @@ export class AlbTls extends pulumi.ComponentResource {
     constructor(name: string, args: AlbTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:AlbTls", name, {}, opts);
         const certificateArn = args.certificateArn ? pulumi.output(args.certificateArn) : this.certificate(name, args);
+        const lb = this.createLoadBalancer(name, args);
+        const { targetGroup, target } = this.createTarget(name, args);
+        const https = this.listener(`${name}-https`, lb, { port: 443, protocol: "HTTPS", sslPolicy: ALB_SSL_POLICY, certificateArn }, NOT_FOUND);
+        const http = this.listener(`${name}-http`, lb, { port: 80, protocol: "HTTP" }, TO_HTTPS);
+        this.rules = albRules(args.routes, { deployCidrs: args.deployCidrs, authRequired: args.authRequired });
+        const rules = this.rules.map((rule) => this.createRule(name, rule, https, targetGroup));
 
+        this.dnsName = lb.dnsName;
+        this.zoneId = lb.zoneId;
+        this.loadBalancerArnSuffix = lb.arnSuffix;
+        this.targetGroupArnSuffix = targetGroup.arnSuffix;
+        this.ready = pulumi.all([target.id, http.arn, ...rules.map((r) => r.arn)]).apply(() => "ready");
+        this.registerOutputs({ dnsName: this.dnsName });
+    }
+
+    private certificate(name: string, args: AlbTlsArgs): pulumi.Output<string> {
+        if (!args.zoneId) throw new pulumi.ResourceError("inner-universe:aws.alb.certificate_arn: required unless aws.dns.zone_id is set", this);
+        const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: args.domain, validationMethod: "DNS", tags: { Name: args.domain } }, { parent: this });
+        const option = cert.domainValidationOptions[0]!;
+        const record = new aws.route53.Record(
+            `${name}-cert-validation`,
+            { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+            { parent: this },
+        );
+        const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
+        return validation.certificateArn;
+    }
+
+    private createLoadBalancer(name: string, args: AlbTlsArgs): aws.lb.LoadBalancer {
         const lb = new aws.lb.LoadBalancer(
             `${name}-lb`,
             {
@@ -65,6 +93,11 @@ export class AlbTls extends pulumi.ComponentResource {
         if (args.wafAclArn) {
             new aws.wafv2.WebAclAssociation(`${name}-waf`, { resourceArn: lb.arn, webAclArn: args.wafAclArn }, { parent: this });
         }
+        return lb;
+    }
+
+    /** The host as the one target, health-checked on the server's own ping. */
+    private createTarget(name: string, args: AlbTlsArgs) {
         const targetGroup = new aws.lb.TargetGroup(
             `${name}-tg`,
             {
@@ -78,71 +111,30 @@ export class AlbTls extends pulumi.ComponentResource {
             { parent: this },
         );
         const target = new aws.lb.TargetGroupAttachment(`${name}-target`, { targetGroupArn: targetGroup.arn, targetId: args.instanceId, port: ALB_TARGET_PORT }, { parent: this });
-
-        const https = new aws.lb.Listener(
-            `${name}-https`,
-            {
-                loadBalancerArn: lb.arn,
-                port: 443,
-                protocol: "HTTPS",
-                sslPolicy: ALB_SSL_POLICY,
-                certificateArn,
-                defaultActions: [{ type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain", messageBody: "not found" } }],
-            },
-            { parent: this },
-        );
-        const http = new aws.lb.Listener(
-            `${name}-http`,
-            {
-                loadBalancerArn: lb.arn,
-                port: 80,
-                protocol: "HTTP",
-                defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
-            },
-            { parent: this },
-        );
-
-        this.rules = albRules(args.routes, { deployCidrs: args.deployCidrs, authRequired: args.authRequired });
-        const ruleResources = this.rules.map(
-            (rule) =>
-                new aws.lb.ListenerRule(
-                    `${name}-rule-${rule.key}`,
-                    {
-                        listenerArn: https.arn,
-                        priority: rule.priority,
-                        conditions: conditionsOf(rule),
-                        actions: [
-                            rule.action === "forward"
-                                ? { type: "forward", targetGroupArn: targetGroup.arn }
-                                : { type: "fixed-response", fixedResponse: { statusCode: "401", contentType: "text/plain", messageBody: "authorization required" } },
-                        ],
-                        tags: { Name: `${rule.route}` },
-                    },
-                    { parent: this },
-                ),
-        );
-
-        this.dnsName = lb.dnsName;
-        this.zoneId = lb.zoneId;
-        this.loadBalancerArnSuffix = lb.arnSuffix;
-        this.targetGroupArnSuffix = targetGroup.arnSuffix;
-        this.ready = pulumi.all([target.id, http.arn, ...ruleResources.map((r) => r.arn)]).apply(() => "ready");
-        this.registerOutputs({ dnsName: this.dnsName });
+        return { targetGroup, target };
     }
 
-    private certificate(name: string, args: AlbTlsArgs): pulumi.Output<string> {
-        if (!args.zoneId) throw new pulumi.ResourceError("inner-universe:aws.alb.certificate_arn: required unless aws.dns.zone_id is set", this);
-        const cert = new aws.acm.Certificate(`${name}-cert`, { domainName: args.domain, validationMethod: "DNS", tags: { Name: args.domain } }, { parent: this });
-        const option = cert.domainValidationOptions[0]!;
-        const record = new aws.route53.Record(
-            `${name}-cert-validation`,
-            { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+    private listener(key: string, lb: aws.lb.LoadBalancer, how: Omit<aws.lb.ListenerArgs, "loadBalancerArn" | "defaultActions">, otherwise: ListenerAction): aws.lb.Listener {
+        return new aws.lb.Listener(key, { loadBalancerArn: lb.arn, ...how, defaultActions: [otherwise] }, { parent: this });
+    }
+
+    private createRule(name: string, rule: AlbRule, https: aws.lb.Listener, targetGroup: aws.lb.TargetGroup): aws.lb.ListenerRule {
+        const action: aws.types.input.lb.ListenerRuleAction =
+            rule.action === "forward"
+                ? { type: "forward", targetGroupArn: targetGroup.arn }
+                : { type: "fixed-response", fixedResponse: { statusCode: "401", contentType: "text/plain", messageBody: "authorization required" } };
+        return new aws.lb.ListenerRule(
+            `${name}-rule-${rule.key}`,
+            { listenerArn: https.arn, priority: rule.priority, conditions: conditionsOf(rule), actions: [action], tags: { Name: `${rule.route}` } },
             { parent: this },
         );
-        const validation = new aws.acm.CertificateValidation(`${name}-cert-validated`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
-        return validation.certificateArn;
     }
 }
+
+type ListenerAction = aws.types.input.lb.ListenerDefaultAction;
+
+const NOT_FOUND: ListenerAction = { type: "fixed-response", fixedResponse: { statusCode: "404", contentType: "text/plain", messageBody: "not found" } };
+const TO_HTTPS: ListenerAction = { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } };
 
 function conditionsOf(rule: AlbRule): aws.types.input.lb.ListenerRuleCondition[] {
     const out: aws.types.input.lb.ListenerRuleCondition[] = [{ pathPattern: { values: rule.pathPatterns } }, { httpRequestMethod: { values: rule.methods } }];

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { managedPolicyArn, policyDocument, serviceTrustPolicy } from "./iam";
 import { SNAPSHOT_TAG_KEY } from "./render/constants";
 import * as aws from "./sdk";
 
@@ -23,86 +24,14 @@ export class Backups extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Backups", name, {}, opts);
-        // Confused-deputy guard: DLM may assume the role only on behalf of this account.
-        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const role = new aws.iam.Role(
-            `${name}-dlm-role`,
-            {
-                description: "Data Lifecycle Manager: snapshots of the SpacetimeDB data volume",
-                assumeRolePolicy: accountId.apply((account) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "dlm.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                Condition: { StringEquals: { "aws:SourceAccount": account } },
-                            },
-                        ],
-                    }),
-                ),
-            },
-            { parent: this },
-        );
-        new aws.iam.RolePolicyAttachment(
-            `${name}-dlm-service-role`,
-            { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole` },
-            { parent: this },
-        );
-        if (args.kmsKeyArn && args.crossRegionCopy) {
-            // The managed policy has no KMS rights; copying snapshots of a CMK-encrypted volume needs these, on this key only.
-            new aws.iam.RolePolicy(
-                `${name}-dlm-kms`,
-                {
-                    role: role.id,
-                    policy: JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
-                                Resource: args.kmsKeyArn,
-                            },
-                        ],
-                    }),
-                },
-                { parent: this },
-            );
-        }
-        const copy = args.crossRegionCopy;
+        const role = this.createRole(name, args);
         const policy = new aws.dlm.LifecyclePolicy(
             `${name}-snapshots`,
             {
                 description: `inner-universe ${args.stack} data volume snapshots`,
                 executionRoleArn: role.arn,
                 state: "ENABLED",
-                policyDetails: {
-                    policyType: "EBS_SNAPSHOT_MANAGEMENT",
-                    resourceTypes: ["VOLUME"],
-                    targetTags: { [SNAPSHOT_TAG_KEY]: args.stack },
-                    schedules: [
-                        {
-                            name: `every ${args.schedule.interval_hours}h from ${args.schedule.times} UTC`,
-                            copyTags: true,
-                            createRule: { interval: args.schedule.interval_hours, intervalUnit: "HOURS", times: args.schedule.times },
-                            retainRule: { count: args.retainCount },
-                            tagsToAdd: { "inner-universe:stack": args.stack, "inner-universe:source": "dlm" },
-                            ...(copy
-                                ? {
-                                      crossRegionCopyRules: [
-                                          {
-                                              target: copy.region,
-                                              encrypted: true,
-                                              copyTags: true,
-                                              retainRule: { interval: copy.retain_days, intervalUnit: "DAYS" },
-                                          },
-                                      ],
-                                  }
-                                : {}),
-                        },
-                    ],
-                },
+                policyDetails: snapshotPolicyDetails(args),
                 tags: { Name: `inner-universe-${args.stack}-snapshots` },
             },
             { parent: this },
@@ -111,4 +40,54 @@ export class Backups extends pulumi.ComponentResource {
         this.roleArn = role.arn;
         this.registerOutputs({ policyArn: this.policyArn });
     }
+
+    /** The role DLM runs as: the service's managed policy, plus KMS rights when copies must re-encrypt. */
+    private createRole(name: string, args: BackupsArgs): aws.iam.Role {
+        // Confused-deputy guard: DLM may assume the role only on behalf of this account.
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const role = new aws.iam.Role(
+            `${name}-dlm-role`,
+            {
+                description: "Data Lifecycle Manager: snapshots of the SpacetimeDB data volume",
+                assumeRolePolicy: accountId.apply((account) => serviceTrustPolicy("dlm.amazonaws.com", { StringEquals: { "aws:SourceAccount": account } })),
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-dlm-service-role`,
+            { role: role.name, policyArn: managedPolicyArn(args.partition, "service-role/AWSDataLifecycleManagerServiceRole") },
+            { parent: this },
+        );
+        if (args.kmsKeyArn && args.crossRegionCopy) {
+            // The managed policy has no KMS rights; copying snapshots of a CMK-encrypted volume needs these, on this key only.
+            const actions = ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
+            new aws.iam.RolePolicy(
+                `${name}-dlm-kms`,
+                { role: role.id, policy: policyDocument([{ Effect: "Allow", Action: actions, Resource: args.kmsKeyArn }]) },
+                { parent: this },
+            );
+        }
+        return role;
+    }
+}
+
+/** What DLM snapshots (the volumes tagged with the stack), how often, how many it keeps, and where it copies them. */
+export function snapshotPolicyDetails(args: Pick<BackupsArgs, "stack" | "schedule" | "retainCount" | "crossRegionCopy">): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
+    const copy = args.crossRegionCopy;
+    const copyRules = copy ? [{ target: copy.region, encrypted: true, copyTags: true, retainRule: { interval: copy.retain_days, intervalUnit: "DAYS" } }] : undefined;
+    return {
+        policyType: "EBS_SNAPSHOT_MANAGEMENT",
+        resourceTypes: ["VOLUME"],
+        targetTags: { [SNAPSHOT_TAG_KEY]: args.stack },
+        schedules: [
+            {
+                name: `every ${args.schedule.interval_hours}h from ${args.schedule.times} UTC`,
+                copyTags: true,
+                createRule: { interval: args.schedule.interval_hours, intervalUnit: "HOURS", times: args.schedule.times },
+                retainRule: { count: args.retainCount },
+                tagsToAdd: { "inner-universe:stack": args.stack, "inner-universe:source": "dlm" },
+                ...(copyRules ? { crossRegionCopyRules: copyRules } : {}),
+            },
+        ],
+    };
 }

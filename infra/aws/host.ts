@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { managedPolicyArn, serviceTrustPolicy } from "./iam";
 import * as aws from "./sdk";
 
 export interface AwsHostArgs {
@@ -37,39 +38,44 @@ export class AwsHost extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Host", name, {}, opts);
-        // The parameter names the AMI; the owners check makes sure it is one AWS published.
-        const param = aws.ssm.getParameterOutput({ name: args.amiParameter }, { parent: this });
-        const ami = aws.ec2.getAmiOutput({ owners: args.amiOwners, filters: [{ name: "image-id", values: [param.value] }] }, { parent: this });
-        this.amiId = ami.id;
+        this.amiId = this.lookupAmi(args);
+        const profile = this.createInstanceProfile(name, args);
+        const instance = this.createInstance(name, args, profile);
+        this.instanceId = instance.id;
+        const address = args.elasticIp ? this.createElasticIp(name, args, instance) : undefined;
+        this.publicIp = address?.eip.publicIp;
+        // The bootstrap waits for the volume before any download, so attaching it after the
+        // address means the host never works with a temporary address.
+        this.attachmentId = this.attachDataVolume(name, args, instance, address ? [address.association] : []).id;
+        this.registerOutputs({ instanceId: this.instanceId, amiId: this.amiId, publicIp: this.publicIp });
+    }
 
+    /** The parameter names the AMI; the owners check makes sure it is one AWS published. */
+    private lookupAmi(args: AwsHostArgs): pulumi.Output<string> {
+        const param = aws.ssm.getParameterOutput({ name: args.amiParameter }, { parent: this });
+        return aws.ec2.getAmiOutput({ owners: args.amiOwners, filters: [{ name: "image-id", values: [param.value] }] }, { parent: this }).id;
+    }
+
+    private createInstanceProfile(name: string, args: AwsHostArgs): aws.iam.InstanceProfile {
         const role = new aws.iam.Role(
             `${name}-role`,
-            {
-                description: "SpacetimeDB host: SSM management and the CloudWatch agent only",
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
-            },
+            { description: "SpacetimeDB host: SSM management and the CloudWatch agent only", assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com") },
             { parent: this },
         );
         const attachments = HOST_MANAGED_POLICIES.map(
-            (policy) =>
-                new aws.iam.RolePolicyAttachment(
-                    `${name}-${policy}`,
-                    { role: role.name, policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/${policy}` },
-                    { parent: this },
-                ),
+            (policy) => new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: managedPolicyArn(args.partition, policy) }, { parent: this }),
         );
-        const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this, dependsOn: attachments });
+        return new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, { parent: this, dependsOn: attachments });
+    }
 
+    private createInstance(name: string, args: AwsHostArgs, profile: aws.iam.InstanceProfile): aws.ec2.Instance {
         // An unversioned parameter moves with every AWS release: freeze the AMI the host was built
         // from, so a routine `up` never replaces the database host. Pin `:N` to roll deliberately.
         const floatingAmi = !/:\d+$/.test(args.amiParameter);
-        const instance = new aws.ec2.Instance(
+        return new aws.ec2.Instance(
             `${name}-instance`,
             {
-                ami: ami.id,
+                ami: this.amiId,
                 instanceType: args.instanceType,
                 availabilityZone: args.availabilityZone,
                 subnetId: args.subnetId,
@@ -98,19 +104,16 @@ export class AwsHost extends pulumi.ComponentResource {
             },
             { parent: this, ...(floatingAmi ? { ignoreChanges: ["ami"] } : {}) },
         );
-        this.instanceId = instance.id;
+    }
 
-        const dependsOn: pulumi.Resource[] = [];
-        if (args.elasticIp) {
-            const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: `inner-universe-${args.environment}` } }, { parent: this, protect: args.protectAddress });
-            const association = new aws.ec2.EipAssociation(`${name}-eip-association`, { instanceId: instance.id, allocationId: eip.allocationId }, { parent: this });
-            this.publicIp = eip.publicIp;
-            // The bootstrap waits for the volume before any download, so attaching it after the
-            // address means the host never works with a temporary address.
-            dependsOn.push(association);
-        }
+    private createElasticIp(name: string, args: AwsHostArgs, instance: aws.ec2.Instance) {
+        const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags: { Name: `inner-universe-${args.environment}` } }, { parent: this, protect: args.protectAddress });
+        const association = new aws.ec2.EipAssociation(`${name}-eip-association`, { instanceId: instance.id, allocationId: eip.allocationId }, { parent: this });
+        return { eip, association };
+    }
 
-        const attachment = new aws.ec2.VolumeAttachment(
+    private attachDataVolume(name: string, args: AwsHostArgs, instance: aws.ec2.Instance, dependsOn: pulumi.Resource[]): aws.ec2.VolumeAttachment {
+        return new aws.ec2.VolumeAttachment(
             `${name}-data-attachment`,
             {
                 instanceId: instance.id,
@@ -122,7 +125,5 @@ export class AwsHost extends pulumi.ComponentResource {
             // The volume attaches to one instance at a time: detach from the old host first.
             { parent: this, deleteBeforeReplace: true, dependsOn },
         );
-        this.attachmentId = attachment.id;
-        this.registerOutputs({ instanceId: this.instanceId, amiId: this.amiId, publicIp: this.publicIp });
     }
 }

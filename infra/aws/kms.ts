@@ -29,6 +29,15 @@ export const logGroupPrefix = (stack: string) => `/inner-universe/${stack}/`;
  */
 export function keyPolicy(f: KeyPolicyFacts): { Version: "2012-10-17"; Statement: PolicyStatement[] } {
     const account = { StringEquals: { "aws:SourceAccount": f.accountId } };
+    // Alarms publishing to an encrypted topic and SNS delivering from it need the same two operations.
+    const topicUser = (Sid: string, service: string): PolicyStatement => ({
+        Sid,
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: account,
+    });
     return {
         Version: "2012-10-17",
         Statement: [
@@ -48,22 +57,8 @@ export function keyPolicy(f: KeyPolicyFacts): { Version: "2012-10-17"; Statement
                 Resource: "*",
                 Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${f.partition}:logs:${f.region}:${f.accountId}:log-group:${logGroupPrefix(f.stack)}*` } },
             },
-            {
-                Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
-                Effect: "Allow",
-                Principal: { Service: "cloudwatch.amazonaws.com" },
-                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                Resource: "*",
-                Condition: account,
-            },
-            {
-                Sid: "SnsDeliversFromEncryptedTopics",
-                Effect: "Allow",
-                Principal: { Service: "sns.amazonaws.com" },
-                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-                Resource: "*",
-                Condition: account,
-            },
+            topicUser("CloudWatchAlarmsPublishToEncryptedTopics", "cloudwatch.amazonaws.com"),
+            topicUser("SnsDeliversFromEncryptedTopics", "sns.amazonaws.com"),
         ],
     };
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type AlarmSpec, type AlarmThresholds, alarmSpecs } from "./alarmSpecs";
 import { dashboardBody } from "./dashboard";
 import { CustomerKey, logGroupPrefix } from "./kms";
-import { emittedStdbMetric, renderCwAgentConfig, STDB_SERIES } from "./render/cwAgentConfig";
+import { type CwAgentConfig, emittedStdbMetric, renderCwAgentConfig, STDB_SERIES } from "./render/cwAgentConfig";
 import * as aws from "./sdk";
 
 export { HEALTH_CHECK_METRICS_REGION } from "./alarmSpecs";
@@ -44,103 +44,23 @@ export class Monitoring extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Monitoring", name, {}, opts);
-        const accountId = args.customerKey ? aws.getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
-        const keys = new Map<string, pulumi.Output<string>>();
-        const keyIn = (region: string): pulumi.Output<string> | undefined => {
-            if (!accountId) return undefined;
-            if (!keys.has(region)) {
-                const suffix = region === args.region ? "" : `-${region}`;
-                keys.set(
-                    region,
-                    new CustomerKey(
-                        `${name}-cmk${suffix}`,
-                        { stack: args.stack, partition: args.partition, accountId, region, otherRegion: region !== args.region },
-                        { parent: this },
-                    ).arn,
-                );
-            }
-            return keys.get(region);
-        };
-
-        const topic = this.topic(`${name}-alarms`, args, keyIn(args.region));
-        this.alarmTopicArn = topic.arn;
-
-        const hostLogs = `${logGroupPrefix(args.stack)}host`;
-        const promLogs = `${logGroupPrefix(args.stack)}prometheus`;
-        const logGroup = (key: string, logName: string) =>
-            new aws.cloudwatch.LogGroup(key, { name: logName, retentionInDays: args.logRetentionDays, ...withKey("kmsKeyId", keyIn(args.region)) }, { parent: this });
-        this.logGroupName = logGroup(`${name}-logs`, hostLogs).name;
+        const keyIn = this.customerKeys(name, args);
+        const topicIn = perRegion((region) => this.topic(name, args, region, keyIn(region)));
+        this.alarmTopicArn = topicIn(args.region).arn;
+        const logs = { host: `${logGroupPrefix(args.stack)}host`, prometheus: `${logGroupPrefix(args.stack)}prometheus` };
+        this.logGroupName = this.logGroup(`${name}-logs`, logs.host, args, keyIn(args.region)).name;
         // The agent writes the scraped series as EMF events here; same retention as the server log.
-        logGroup(`${name}-prometheus-logs`, promLogs);
-
+        this.logGroup(`${name}-prometheus-logs`, logs.prometheus, args, keyIn(args.region));
         const agentConfig = renderCwAgentConfig({
             mount: args.mount,
-            logGroupName: hostLogs,
+            logGroupName: logs.host,
             caddyAccessLog: args.caddyAccessLog,
-            prometheus: { logGroupName: promLogs, environment: args.environment },
+            prometheus: { logGroupName: logs.prometheus, environment: args.environment },
         });
-        const agentJson = JSON.stringify(agentConfig);
-        const parameter = new aws.ssm.Parameter(
-            `${name}-cwagent-config`,
-            { name: args.cwAgentParameterName, type: "String", tier: "Standard", value: agentJson, description: "CloudWatch agent config of the SpacetimeDB host" },
-            { parent: this },
-        );
-        // The association name carries the config's hash: a changed config updates the association,
-        // and an updated association runs at once. The daily run repairs drift on the host.
-        new aws.ssm.Association(
-            `${name}-cwagent`,
-            {
-                name: "AmazonCloudWatch-ManageAgent",
-                associationName: `inner-universe-${args.stack}-cwagent-${createHash("sha256").update(agentJson).digest("hex").slice(0, 12)}`,
-                targets: [{ key: "InstanceIds", values: [args.instanceId] }],
-                parameters: {
-                    action: "configure",
-                    mode: "ec2",
-                    optionalConfigurationSource: "ssm",
-                    optionalConfigurationLocation: parameter.name,
-                    optionalRestart: "yes",
-                },
-                scheduleExpression: "rate(1 day)",
-                complianceSeverity: "HIGH",
-            },
-            { parent: this },
-        );
-
-        // Patch compliance (FSBP SSM.2) made visible: a daily scan-only run reports missing patches to
-        // SSM compliance. It installs nothing; the host is patched by rolling its AMI (a replacement).
-        new aws.ssm.Association(
-            `${name}-patch-scan`,
-            {
-                name: "AWS-RunPatchBaseline",
-                associationName: `inner-universe-${args.stack}-patch-scan`,
-                targets: [{ key: "InstanceIds", values: [args.instanceId] }],
-                parameters: { Operation: "Scan" },
-                scheduleExpression: "rate(1 day)",
-                complianceSeverity: "HIGH",
-            },
-            { parent: this },
-        );
-
-        let external: { domain: string; healthCheckId: pulumi.Output<string> } | undefined;
-        if (args.domain) {
-            const check = new aws.route53.HealthCheck(
-                `${name}-health`,
-                {
-                    type: "HTTPS",
-                    fqdn: args.domain,
-                    port: 443,
-                    resourcePath: "/v1/ping",
-                    enableSni: true,
-                    requestInterval: 30,
-                    failureThreshold: 3,
-                    tags: { Name: `inner-universe-${args.stack}-ping` },
-                },
-                { parent: this },
-            );
-            this.healthCheckId = check.id;
-            external = { domain: args.domain, healthCheckId: check.id };
-        }
-
+        this.cloudWatchAgent(name, args, agentConfig);
+        this.patchScan(name, args);
+        const external = args.domain ? { domain: args.domain, healthCheckId: this.healthCheck(name, args.stack, args.domain).id } : undefined;
+        this.healthCheckId = external?.healthCheckId;
         const specs = alarmSpecs<pulumi.Input<string>>({
             instanceId: args.instanceId,
             mount: args.mount,
@@ -151,47 +71,29 @@ export class Monitoring extends pulumi.ComponentResource {
             ...(external ? { external } : {}),
             ...(args.alb ? { alb: { loadBalancer: args.alb.loadBalancerArnSuffix, targetGroup: args.alb.targetGroupArnSuffix } } : {}),
         });
-
-        const topics = new Map<string, aws.sns.Topic>([[args.region, topic]]);
-        const topicIn = (region: string) => {
-            if (!topics.has(region)) topics.set(region, this.topic(`${name}-alarms-${region}`, args, keyIn(region), region));
-            return topics.get(region)!;
-        };
-        const automate = (action: "recover" | "reboot") => pulumi.interpolate`arn:${args.partition}:automate:${args.region}:ec2:${action}`;
-        // Every alarm notifies (alarm and OK) a topic in its own region; some also act (recover, reboot).
-        const alarms = specs.map((spec) => {
-            const notify = topicIn(spec.region ?? args.region);
-            return new aws.cloudwatch.MetricAlarm(
-                `${name}-${spec.key}`,
-                { ...alarmInputs(spec), alarmActions: [...spec.actions.map(automate), notify.arn], okActions: [notify.arn], actionsEnabled: true },
-                { parent: this },
-            );
-        });
-
-        const dashboard = new aws.cloudwatch.Dashboard(
-            `${name}-dashboard`,
-            {
-                dashboardName: `inner-universe-${args.stack}`,
-                dashboardBody: pulumi.all([pulumi.output(specs), pulumi.all(alarms.map((a) => a.arn))]).apply(([resolved, arns]) =>
-                    JSON.stringify(
-                        dashboardBody({
-                            stack: args.stack,
-                            region: args.region,
-                            alarms: (resolved as AlarmSpec<string>[]).map((spec, i) => ({ spec, arn: arns[i]! })),
-                            series: STDB_SERIES.map((series) => ({ series, metric: emittedStdbMetric(agentConfig, series.name, args.environment) })),
-                            logGroupName: hostLogs,
-                        }),
-                    ),
-                ),
-            },
-            { parent: this },
-        );
-        this.dashboardName = dashboard.dashboardName;
+        const alarms = specs.map((spec) => this.alarm(name, args, spec, topicIn(spec.region ?? args.region)));
+        this.dashboardName = this.dashboard(name, args, specs, alarms, agentConfig, logs.host).dashboardName;
         this.registerOutputs({ alarmTopicArn: this.alarmTopicArn, logGroupName: this.logGroupName, dashboardName: this.dashboardName });
     }
 
-    private topic(key: string, args: MonitoringArgs, kmsKeyArn: pulumi.Output<string> | undefined, region?: string): aws.sns.Topic {
-        const inRegion = region ? { region } : {};
+    /** aws.customer_key: one key per region that has a topic or log group, made on first use; none otherwise. */
+    private customerKeys(name: string, args: MonitoringArgs): (region: string) => pulumi.Output<string> | undefined {
+        if (!args.customerKey) return () => undefined;
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        return perRegion((region) => {
+            const otherRegion = region !== args.region;
+            return new CustomerKey(
+                `${name}-cmk${otherRegion ? `-${region}` : ""}`,
+                { stack: args.stack, partition: args.partition, accountId, region, otherRegion },
+                { parent: this },
+            ).arn;
+        });
+    }
+
+    /** The alarm topic of a region (the provider's own is `<name>-alarms`), with its subscriptions. */
+    private topic(name: string, args: MonitoringArgs, region: string, kmsKeyArn: pulumi.Output<string> | undefined): aws.sns.Topic {
+        const key = region === args.region ? `${name}-alarms` : `${name}-alarms-${region}`;
+        const inRegion = region === args.region ? {} : { region };
         const topic = new aws.sns.Topic(key, { ...inRegion, displayName: `inner-universe ${args.stack} alarms`, ...withKey("kmsMasterKeyId", kmsKeyArn) }, { parent: this });
         if (args.alarms.email) {
             new aws.sns.TopicSubscription(`${key}-email`, { ...inRegion, topic: topic.arn, protocol: "email", endpoint: args.alarms.email }, { parent: this });
@@ -201,6 +103,112 @@ export class Monitoring extends pulumi.ComponentResource {
         }
         return topic;
     }
+
+    private logGroup(key: string, logName: string, args: MonitoringArgs, kmsKeyArn: pulumi.Output<string> | undefined): aws.cloudwatch.LogGroup {
+        return new aws.cloudwatch.LogGroup(key, { name: logName, retentionInDays: args.logRetentionDays, ...withKey("kmsKeyId", kmsKeyArn) }, { parent: this });
+    }
+
+    /** The agent's config as an SSM parameter, and the association that (re)configures the agent from it. */
+    private cloudWatchAgent(name: string, args: MonitoringArgs, agentConfig: CwAgentConfig): void {
+        const agentJson = JSON.stringify(agentConfig);
+        const parameter = new aws.ssm.Parameter(
+            `${name}-cwagent-config`,
+            { name: args.cwAgentParameterName, type: "String", tier: "Standard", value: agentJson, description: "CloudWatch agent config of the SpacetimeDB host" },
+            { parent: this },
+        );
+        // The association name carries the config's hash: a changed config updates the association,
+        // and an updated association runs at once. The daily run repairs drift on the host.
+        this.dailyAssociation(`${name}-cwagent`, args, "AmazonCloudWatch-ManageAgent", `cwagent-${createHash("sha256").update(agentJson).digest("hex").slice(0, 12)}`, {
+            action: "configure",
+            mode: "ec2",
+            optionalConfigurationSource: "ssm",
+            optionalConfigurationLocation: parameter.name,
+            optionalRestart: "yes",
+        });
+    }
+
+    /**
+     * Patch compliance (FSBP SSM.2) made visible: a daily scan-only run reports missing patches to
+     * SSM compliance. It installs nothing; the host is patched by rolling its AMI (a replacement).
+     */
+    private patchScan(name: string, args: MonitoringArgs): void {
+        this.dailyAssociation(`${name}-patch-scan`, args, "AWS-RunPatchBaseline", "patch-scan", { Operation: "Scan" });
+    }
+
+    /** An SSM document run on the host once a day (and at once when the association changes). */
+    private dailyAssociation(key: string, args: MonitoringArgs, document: string, suffix: string, parameters: Record<string, pulumi.Input<string>>): aws.ssm.Association {
+        return new aws.ssm.Association(
+            key,
+            {
+                name: document,
+                associationName: `inner-universe-${args.stack}-${suffix}`,
+                targets: [{ key: "InstanceIds", values: [args.instanceId] }],
+                parameters,
+                scheduleExpression: "rate(1 day)",
+                complianceSeverity: "HIGH",
+            },
+            { parent: this },
+        );
+    }
+
+    /** Route 53 checks https://DOMAIN/v1/ping from outside, as a client would reach it. */
+    private healthCheck(name: string, stack: string, domain: string): aws.route53.HealthCheck {
+        return new aws.route53.HealthCheck(
+            `${name}-health`,
+            {
+                type: "HTTPS",
+                fqdn: domain,
+                port: 443,
+                resourcePath: "/v1/ping",
+                enableSni: true,
+                requestInterval: 30,
+                failureThreshold: 3,
+                tags: { Name: `inner-universe-${stack}-ping` },
+            },
+            { parent: this },
+        );
+    }
+
+    /** Every alarm notifies (alarm and OK) a topic in its own region; some also act (recover, reboot). */
+    private alarm(name: string, args: MonitoringArgs, spec: AlarmSpec<pulumi.Input<string>>, notify: aws.sns.Topic): aws.cloudwatch.MetricAlarm {
+        const automate = (action: "recover" | "reboot") => pulumi.interpolate`arn:${args.partition}:automate:${args.region}:ec2:${action}`;
+        return new aws.cloudwatch.MetricAlarm(
+            `${name}-${spec.key}`,
+            { ...alarmInputs(spec), alarmActions: [...spec.actions.map(automate), notify.arn], okActions: [notify.arn], actionsEnabled: true },
+            { parent: this },
+        );
+    }
+
+    private dashboard(
+        name: string,
+        args: MonitoringArgs,
+        specs: AlarmSpec<pulumi.Input<string>>[],
+        alarms: aws.cloudwatch.MetricAlarm[],
+        agentConfig: CwAgentConfig,
+        logGroupName: string,
+    ): aws.cloudwatch.Dashboard {
+        const body = pulumi.all([pulumi.output(specs), pulumi.all(alarms.map((a) => a.arn))]).apply(([resolved, arns]) =>
+            JSON.stringify(
+                dashboardBody({
+                    stack: args.stack,
+                    region: args.region,
+                    alarms: (resolved as AlarmSpec<string>[]).map((spec, i) => ({ spec, arn: arns[i]! })),
+                    series: STDB_SERIES.map((series) => ({ series, metric: emittedStdbMetric(agentConfig, series.name, args.environment) })),
+                    logGroupName,
+                }),
+            ),
+        );
+        return new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: `inner-universe-${args.stack}`, dashboardBody: body }, { parent: this });
+    }
+}
+
+/** One per region, made on first use: a key or a topic exists only where something needs it. */
+function perRegion<T>(make: (region: string) => T): (region: string) => T {
+    const made = new Map<string, T>();
+    return (region) => {
+        if (!made.has(region)) made.set(region, make(region));
+        return made.get(region)!;
+    };
 }
 
 function withKey<K extends string>(key: K, arn: pulumi.Output<string> | undefined): { [k in K]?: pulumi.Output<string> } {

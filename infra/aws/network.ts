@@ -28,72 +28,77 @@ export class AwsNetwork extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:aws:Network", name, {}, opts);
-        const vpcId = args.vpcId ? pulumi.output(args.vpcId) : aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
-        // Config names the subnet's AZ so the volume can be pinned offline; the real subnet must agree.
-        const subnet = aws.ec2.getSubnetOutput({ id: args.subnet.id }, { parent: this });
-        this.subnetId = pulumi.all([subnet, vpcId]).apply(([s, vpc]) => {
-            const problem = subnetProblem(s, args.subnet, vpc);
+        this.vpcId = args.vpcId ? pulumi.output(args.vpcId) : aws.ec2.getVpcOutput({ default: true }, { parent: this }).id;
+        this.subnetId = this.checkedSubnet(args.subnet, this.vpcId);
+        this.availabilityZone = args.subnet.az;
+        const host = this.securityGroup(name, "host", "SpacetimeDB host: TLS front only, no SSH");
+        this.hostSecurityGroupId = host.id;
+        const publicSources = coveringCidrs([...args.clientCidrs, ...args.deployCidrs]);
+        // Package repositories, SSM, CloudWatch, release downloads and Let's Encrypt are all HTTPS.
+        // DNS, NTP and instance metadata use link-local addresses that security groups do not filter.
+        this.rule(name, "out", "host-https", host.id, 443, { cidr: WORLD }, "HTTPS to AWS APIs, package repos, release assets, ACME");
+        if (args.front === "acme") this.acmeIngress(name, host.id, publicSources);
+        else this.albSecurityGroupId = this.albFront(name, host.id, publicSources).id;
+        this.registerOutputs({ vpcId: this.vpcId, hostSecurityGroupId: this.hostSecurityGroupId, albSecurityGroupId: this.albSecurityGroupId });
+    }
+
+    /** Config names the subnet's AZ so the volume can be pinned offline; the real subnet must agree. */
+    private checkedSubnet(configured: AwsNetworkArgs["subnet"], vpcId: pulumi.Output<string>): pulumi.Output<string> {
+        const subnet = aws.ec2.getSubnetOutput({ id: configured.id }, { parent: this });
+        return pulumi.all([subnet, vpcId]).apply(([s, vpc]) => {
+            const problem = subnetProblem(s, configured, vpc);
             if (problem) throw new pulumi.ResourceError(problem, this);
             return s.id;
         });
-        this.vpcId = vpcId;
-        this.availabilityZone = args.subnet.az;
+    }
 
-        const sg = (suffix: string, description: string) =>
-            new aws.ec2.SecurityGroup(`${name}-${suffix}`, { vpcId, description, revokeRulesOnDelete: true, tags: { Name: `${name}-${suffix}` } }, { parent: this });
-        const host = sg("host", "SpacetimeDB host: TLS front only, no SSH");
-        this.hostSecurityGroupId = host.id;
+    private securityGroup(name: string, suffix: string, description: string): aws.ec2.SecurityGroup {
+        return new aws.ec2.SecurityGroup(`${name}-${suffix}`, { vpcId: this.vpcId, description, revokeRulesOnDelete: true, tags: { Name: `${name}-${suffix}` } }, { parent: this });
+    }
 
-        const publicSources = coveringCidrs([...args.clientCidrs, ...args.deployCidrs]);
-        const ingress = (key: string, groupId: pulumi.Input<string>, port: number, source: { cidr: string } | { group: pulumi.Input<string> }, description: string) =>
-            new aws.vpc.SecurityGroupIngressRule(
-                `${name}-in-${key}`,
-                {
-                    securityGroupId: groupId,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    ...("cidr" in source ? { cidrIpv4: source.cidr } : { referencedSecurityGroupId: source.group }),
-                    description,
-                },
-                { parent: this },
-            );
+    /** The host is the front: HTTPS from the allowed sources, and port 80 from anywhere for ACME. */
+    private acmeIngress(name: string, hostGroupId: pulumi.Output<string>, sources: string[]): void {
+        for (const [i, cidr] of sources.entries()) this.rule(name, "in", `host-https-${i}`, hostGroupId, 443, { cidr }, `HTTPS from ${cidr}`);
+        // Let's Encrypt validates from undisclosed addresses: port 80 serves only the ACME
+        // challenge and the redirect to HTTPS (Caddy routes nothing else there).
+        this.rule(name, "in", "host-http-acme", hostGroupId, 80, { cidr: WORLD }, "ACME HTTP-01 challenge and redirect to HTTPS");
+    }
 
-        // Package repositories, SSM, CloudWatch, release downloads and Let's Encrypt are all HTTPS.
-        // DNS, NTP and instance metadata use link-local addresses that security groups do not filter.
-        new aws.vpc.SecurityGroupEgressRule(
-            `${name}-out-host-https`,
-            { securityGroupId: host.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: WORLD, description: "HTTPS to AWS APIs, package repos, release assets, ACME" },
+    /** The ALB is the front: clients reach it, and only it reaches the host's target port. */
+    private albFront(name: string, hostGroupId: pulumi.Output<string>, sources: string[]): aws.ec2.SecurityGroup {
+        const alb = this.securityGroup(name, "alb", "SpacetimeDB load balancer: HTTPS (and redirect) from clients");
+        sources.forEach((cidr, i) => {
+            this.rule(name, "in", `alb-https-${i}`, alb.id, 443, { cidr }, `HTTPS from ${cidr}`);
+            this.rule(name, "in", `alb-http-${i}`, alb.id, 80, { cidr }, `redirect to HTTPS for ${cidr}`);
+        });
+        this.rule(name, "out", "alb-target", alb.id, ALB_TARGET_PORT, { group: hostGroupId }, "to the host's target port");
+        this.rule(name, "in", "host-target", hostGroupId, ALB_TARGET_PORT, { group: alb.id }, "from the load balancer only");
+        return alb;
+    }
+
+    /** One TCP port, from (in) or to (out) a CIDR or another security group. */
+    private rule(
+        name: string,
+        way: "in" | "out",
+        key: string,
+        groupId: pulumi.Input<string>,
+        port: number,
+        peer: { cidr: string } | { group: pulumi.Input<string> },
+        description: string,
+    ) {
+        const Rule = way === "in" ? aws.vpc.SecurityGroupIngressRule : aws.vpc.SecurityGroupEgressRule;
+        return new Rule(
+            `${name}-${way}-${key}`,
+            {
+                securityGroupId: groupId,
+                ipProtocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                ...("cidr" in peer ? { cidrIpv4: peer.cidr } : { referencedSecurityGroupId: peer.group }),
+                description,
+            },
             { parent: this },
         );
-
-        if (args.front === "acme") {
-            for (const [i, cidr] of publicSources.entries()) ingress(`host-https-${i}`, host.id, 443, { cidr }, `HTTPS from ${cidr}`);
-            // Let's Encrypt validates from undisclosed addresses: port 80 serves only the ACME
-            // challenge and the redirect to HTTPS (Caddy routes nothing else there).
-            ingress("host-http-acme", host.id, 80, { cidr: WORLD }, "ACME HTTP-01 challenge and redirect to HTTPS");
-        } else {
-            const alb = sg("alb", "SpacetimeDB load balancer: HTTPS (and redirect) from clients");
-            this.albSecurityGroupId = alb.id;
-            publicSources.forEach((cidr, i) => {
-                ingress(`alb-https-${i}`, alb.id, 443, { cidr }, `HTTPS from ${cidr}`);
-                ingress(`alb-http-${i}`, alb.id, 80, { cidr }, `redirect to HTTPS for ${cidr}`);
-            });
-            new aws.vpc.SecurityGroupEgressRule(
-                `${name}-out-alb-target`,
-                {
-                    securityGroupId: alb.id,
-                    ipProtocol: "tcp",
-                    fromPort: ALB_TARGET_PORT,
-                    toPort: ALB_TARGET_PORT,
-                    referencedSecurityGroupId: host.id,
-                    description: "to the host's target port",
-                },
-                { parent: this },
-            );
-            ingress("host-target", host.id, ALB_TARGET_PORT, { group: alb.id }, "from the load balancer only");
-        }
-        this.registerOutputs({ vpcId: this.vpcId, hostSecurityGroupId: this.hostSecurityGroupId, albSecurityGroupId: this.albSecurityGroupId });
     }
 }
 

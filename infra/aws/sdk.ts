@@ -14,7 +14,7 @@ export { getPartitionOutput } from "@pulumi/aws/getPartition";
 export * as iam from "@pulumi/aws/iam";
 export * as kms from "@pulumi/aws/kms";
 export * as lb from "@pulumi/aws/lb";
-export { Provider } from "@pulumi/aws/provider";
+export { Provider, type ProviderArgs } from "@pulumi/aws/provider";
 export * as route53 from "@pulumi/aws/route53";
 export * as sns from "@pulumi/aws/sns";
 export * as ssm from "@pulumi/aws/ssm";

@@ -1,3 +1,4 @@
+import type { CreateSnapshotCommandInput, DescribeSnapshotsCommandInput } from "@aws-sdk/client-ec2";
 import { SNAPSHOT_TAG_KEY } from "./render/constants";
 
 /**
@@ -6,7 +7,8 @@ import { SNAPSHOT_TAG_KEY } from "./render/constants";
  * runbook's filter (`tag:inner-universe:snapshot=<stack>`) lists it next to DLM's, but marked
  * `inner-universe:source=on-demand` (DLM's carry `dlm`). DLM never deletes a snapshot it did not
  * create, so these are pruned by our own retention (DeleteSnapshot on the oldest beyond the count).
- * Restore stays `aws.data_volume.snapshot_id` (docs/restore.md). Pure functions: no SDK, no I/O.
+ * Restore stays `aws.data_volume.snapshot_id` (docs/restore.md). Pure functions (the SDK's input
+ * types only): ops/backup/aws.ts sends them.
  */
 export interface SnapshotRequestArgs {
     stack: string;
@@ -22,7 +24,7 @@ export interface Ec2Tag {
     Value: string;
 }
 
-/** The EC2 API request (JSON/SDK field names, as the CLI's --cli-input-json takes them). */
+/** The EC2 API request (the SDK's field names; what `--dry-run` prints). */
 export interface CreateSnapshotRequest {
     Action: "CreateSnapshot";
     Version: "2016-11-15";
@@ -58,40 +60,14 @@ export function createSnapshotRequest(args: SnapshotRequestArgs): CreateSnapshot
     };
 }
 
-/** The EC2 Query API form of the request (what the SDKs and the CLI send, before signing). */
-export function queryParameters(req: CreateSnapshotRequest): Record<string, string> {
-    const out: Record<string, string> = { Action: req.Action, Version: req.Version, VolumeId: req.VolumeId, Description: req.Description };
-    req.TagSpecifications.forEach((spec, i) => {
-        out[`TagSpecification.${i + 1}.ResourceType`] = spec.ResourceType;
-        spec.Tags.forEach((t, j) => {
-            out[`TagSpecification.${i + 1}.Tag.${j + 1}.Key`] = t.Key;
-            out[`TagSpecification.${i + 1}.Tag.${j + 1}.Value`] = t.Value;
-        });
-    });
-    return out;
+/** The SDK's CreateSnapshotCommand input: the volume, its description and the tags, set on create. */
+export function createSnapshotInput(req: CreateSnapshotRequest): CreateSnapshotCommandInput {
+    return { VolumeId: req.VolumeId, Description: req.Description, TagSpecifications: req.TagSpecifications };
 }
 
-/** `aws ec2 create-snapshot …` argv (the AWS CLI v2 syntax; tag specifications as JSON). */
-export function awsCliArgs(req: CreateSnapshotRequest): string[] {
-    return [
-        "ec2",
-        "create-snapshot",
-        "--region",
-        req.Region,
-        "--volume-id",
-        req.VolumeId,
-        "--description",
-        req.Description,
-        "--tag-specifications",
-        JSON.stringify(req.TagSpecifications),
-        "--output",
-        "json",
-    ];
-}
-
-/** `aws ec2 describe-snapshots` of this stack's snapshots (DLM's and on-demand), for `backup list`. */
-export function listSnapshotsArgs(stack: string, region: string): string[] {
-    return ["ec2", "describe-snapshots", "--region", region, "--owner-ids", "self", "--filters", `Name=tag:${SNAPSHOT_TAG_KEY},Values=${stack}`, "--output", "json"];
+/** The SDK's DescribeSnapshotsCommand input for this stack's snapshots (DLM's and on-demand), for `backup list`. */
+export function listSnapshotsInput(stack: string): DescribeSnapshotsCommandInput {
+    return { OwnerIds: ["self"], Filters: [{ Name: `tag:${SNAPSHOT_TAG_KEY}`, Values: [stack] }] };
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { HOST_ROOT_DIR, SERVER_PORT } from "../facts";
 
 export interface ContainerServerArgs {
     stack: string;
@@ -16,8 +17,8 @@ export interface ContainerServerArgs {
 }
 
 /** Where the server keeps its root inside the container (data + JWT keys), as in the official image. */
-export const CONTAINER_ROOT = "/stdb";
-export const CONTAINER_PORT = 3000;
+export const CONTAINER_ROOT = HOST_ROOT_DIR;
+export const CONTAINER_PORT = SERVER_PORT;
 
 /**
  * The test runtime: the server in a container, its root dir on a named volume (or in memory),

@@ -1,10 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { artifactCacheDir } from "../facts";
 import { hashTree, sha256File } from "../lib/sourceHash";
+import { assertToolchain, buildWasm, DEBIAN_RUSTC } from "../lib/wasmBuild";
+
+/** The build code: with the crate, what determines the wasm's bytes (part of the source hash). */
+const WASM_BUILD_CODE = path.join("infra", "lib", "wasmBuild.ts");
 
 export interface ModuleBuildArgs {
     /** Where the program reads sources from (never reaches state). */
@@ -42,7 +46,7 @@ export type ModuleBuilder = (req: BuildRequest) => Artifact;
 
 /**
  * The module, built when its sources change and not otherwise: the artifact is named by a hash
- * of the crate and the build script.
+ * of the crate and the build code (infra/lib/wasmBuild.ts).
  *
  * The build runs while the program runs, in `preview` as well as `up` (like a container image
  * build), so the wasm's hash is known before anything is published: a module change shows as a
@@ -64,7 +68,7 @@ export class ModuleBuild extends pulumi.ComponentResource {
             this.wasmPath = pulumi.output(wasm);
             this.sha256 = pulumi.output(this.sourceHash);
         } else {
-            this.sourceHash = hashTree(path.resolve(args.projectRoot, args.moduleDir), [path.join(args.projectRoot, "scripts", "build-module.sh")]);
+            this.sourceHash = hashTree(path.resolve(args.projectRoot, args.moduleDir), [path.join(args.projectRoot, WASM_BUILD_CODE)]);
             const req: BuildRequest = {
                 projectRoot: args.projectRoot,
                 moduleDir: args.moduleDir,
@@ -86,60 +90,53 @@ export class ModuleBuild extends pulumi.ComponentResource {
 }
 
 /**
- * The real builder: the checkout's artifact if it exists; else the machine's artifact cache
- * (builds are reproducible — scripts/build-module.sh remaps every path — so the same sources and
- * toolchain give the same bytes in any checkout); else `scripts/build-artifact.sh`, whose result
- * is then cached for the next checkout.
+ * The real builder, one artifact check: the checkout's artifact if it exists; else the machine's
+ * artifact cache (builds are reproducible — infra/lib/wasmBuild.ts remaps every path — so the
+ * same sources and toolchain give the same bytes in any checkout); else a cargo build, whose wasm
+ * goes into the cache and from there into the checkout.
  */
 export function buildWithCargo(req: BuildRequest): Artifact {
     const abs = path.resolve(req.projectRoot, req.artifact);
-    if (fs.statSync(abs, { throwIfNoEntry: false })?.size) return { wasm: req.artifact, sha256: sha256File(abs) };
-    const cached = path.join(artifactCacheDir(), `${req.sourceHash}-${toolchainKey()}.wasm`);
-    if (fs.existsSync(cached)) {
-        copyAtomically(cached, abs);
-    } else {
-        pulumi.log.info(`building the module (sources ${req.sourceHash.slice(0, 12)} have no artifact yet)`);
-        let stdout: string;
-        try {
-            stdout = execFileSync("bash", [path.join(req.projectRoot, "scripts", "build-artifact.sh")], {
-                cwd: req.projectRoot,
-                env: { ...process.env, IU_MODULE_DIR: req.moduleDir, IU_ARTIFACT: req.artifact, IU_TARGET_DIR: req.targetDir },
-                encoding: "utf8",
-                stdio: ["ignore", "pipe", "pipe"],
-                maxBuffer: 64 * 1024 * 1024,
+    if (!nonEmpty(abs)) {
+        assertToolchain();
+        const cached = cachedArtifact(req.sourceHash);
+        if (!nonEmpty(cached)) {
+            pulumi.log.info(`building the module (sources ${req.sourceHash.slice(0, 12)} have no artifact yet)`);
+            const built = buildWasm({
+                moduleDir: path.resolve(req.projectRoot, req.moduleDir),
+                targetDir: path.resolve(req.projectRoot, req.targetDir),
+                log: (line) => pulumi.log.info(line),
             });
-        } catch (e) {
-            const stderr = String((e as { stderr?: unknown }).stderr ?? "")
-                .trim()
-                .split("\n")
-                .slice(-30)
-                .join("\n");
-            throw new Error(`scripts/build-artifact.sh failed:\n${stderr}`);
+            copyAtomically(built.wasm, cached, built.sha256);
         }
-        parseBuildOutput(stdout);
-        copyAtomically(abs, cached);
+        copyAtomically(cached, abs);
     }
     return { wasm: req.artifact, sha256: sha256File(abs) };
 }
 
-/** Outside every checkout; `IU_ARTIFACT_CACHE` moves it. */
-export function artifactCacheDir(): string {
-    return process.env.IU_ARTIFACT_CACHE || path.join(os.homedir(), ".cache", "inner-universe", "artifacts");
+/** The machine's artifact for these sources: the compiler is part of what it was built from. */
+export function cachedArtifact(sourceHash: string): string {
+    const version = execFileSync(DEBIAN_RUSTC, ["--version"], { encoding: "utf8" }).trim();
+    return path.join(artifactCacheDir(), `${sourceHash}-${createHash("sha256").update(version).digest("hex").slice(0, 12)}.wasm`);
 }
 
-/** The compiler is part of what a cached artifact was built from. */
-function toolchainKey(): string {
-    const version = execFileSync("/usr/bin/rustc", ["--version"], { encoding: "utf8" }).trim();
-    return createHash("sha256").update(version).digest("hex").slice(0, 12);
+function nonEmpty(file: string): boolean {
+    return Boolean(fs.statSync(file, { throwIfNoEntry: false })?.size);
 }
 
-function copyAtomically(from: string, to: string): void {
+/** Readers see the whole file or none; `sha256`: the bytes the copy must hold (the target dir's wasm may be rewritten by the next build). */
+function copyAtomically(from: string, to: string, sha256?: string): void {
     fs.mkdirSync(path.dirname(to), { recursive: true });
     const tmp = `${to}.${process.pid}.tmp`;
     fs.copyFileSync(from, tmp);
+    if (sha256 && sha256File(tmp) !== sha256) {
+        fs.rmSync(tmp, { force: true });
+        throw new Error(`${from} changed while it was copied (another build in the same target dir?): build again`);
+    }
     fs.renameSync(tmp, to);
 }
 
+/** Reads the one JSON line `npx tsx infra/lib/wasmBuild.ts` ends with. */
 export function parseBuildOutput(stdout: string): { wasm: string; sha256: string; bytes: number } {
     const last = stdout.trim().split("\n").pop() ?? "";
     const parsed = JSON.parse(last) as { wasm?: unknown; sha256?: unknown; bytes?: unknown };

@@ -3,8 +3,6 @@ import { Database } from "../spacetimedb/database";
 import { ModuleSettings } from "../spacetimedb/moduleSettings";
 import type { DeleteDataPolicy } from "../spacetimedb/protocol-impl";
 
-export type { DeleteDataPolicy };
-
 export interface ModulePublishArgs {
     /** Where the deploy runner reaches the server's publish routes. */
     serverUrl: pulumi.Input<string>;

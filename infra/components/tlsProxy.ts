@@ -37,25 +37,12 @@ export class TlsProxy extends pulumi.ComponentResource {
         this.wssUrl = `wss://127.0.0.1:${args.httpsPort}`;
         // Where Caddy (XDG_DATA_HOME=<dir>/data) keeps its internal CA's root; proxy-ctl.sh is told, never guesses.
         this.caCertPath = caddyCaRoot(path.join(args.dir, "data"));
-        const caddyfile = renderCaddyfile({
-            site: `${this.httpsUrl}, https://localhost:${args.httpsPort}`,
-            bind: ["127.0.0.1"],
-            upstream: args.upstream,
-            tls: { mode: "internal" },
-            deployCidrs: [],
-            authRequired: args.authRequired,
-            timeoutMs: args.timeoutMs,
-            database: args.database,
-            exposeCall: args.exposeCall,
-            exposeSql: args.exposeSql,
-            accessLog: path.join(args.dir, "access.log"),
-        });
         const proc = localDaemon(name, this, {
             ctl: "proxy-ctl.sh",
             environment: {
                 IU_CADDY_BIN: args.caddyBinary,
                 IU_PROXY_DIR: args.dir,
-                IU_CADDYFILE_B64: Buffer.from(caddyfile).toString("base64"),
+                IU_CADDYFILE_B64: Buffer.from(proxyCaddyfile(args, this.httpsUrl)).toString("base64"),
                 IU_HTTPS_URL: this.httpsUrl,
                 IU_CA_CERT: this.caCertPath,
                 IU_UPSTREAM_URL: args.upstreamReady,
@@ -72,4 +59,21 @@ export class TlsProxy extends pulumi.ComponentResource {
         this.ready = proc.id.apply(() => this.httpsUrl);
         this.registerOutputs({ httpsUrl: this.httpsUrl, caCertPath: this.caCertPath });
     }
+}
+
+/** Caddy's internal CA on loopback (by IP and as localhost), logging where the proxy's files live. */
+function proxyCaddyfile(args: TlsProxyArgs, httpsUrl: string): string {
+    return renderCaddyfile({
+        site: `${httpsUrl}, https://localhost:${args.httpsPort}`,
+        bind: ["127.0.0.1"],
+        upstream: args.upstream,
+        tls: { mode: "internal" },
+        deployCidrs: [],
+        authRequired: args.authRequired,
+        timeoutMs: args.timeoutMs,
+        database: args.database,
+        exposeCall: args.exposeCall,
+        exposeSql: args.exposeSql,
+        accessLog: path.join(args.dir, "access.log"),
+    });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { serverReleaseUrl } from "../facts";
 import { bool, CIDR4, doc, intRange, oneOf, pattern, show } from "./fields";
 
 /**
@@ -244,7 +245,7 @@ export const awsSchema = z
         alarms: alarmsSection.default(alarmsSection.parse({})),
         backups: backupsSection.default(backupsSection.parse({})),
         server_binary: doc(
-            binary("SpacetimeDB", "https://github.com/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz").extend({
+            binary("SpacetimeDB", serverReleaseUrl()).extend({
                 command: doc(
                     oneOf(["standalone", "spacetime"]).default("standalone"),
                     "How the server starts: standalone (1.x: spacetimedb-standalone start with explicit paths) or spacetime (2.x: spacetime --root-dir=/stdb start)",
@@ -253,7 +254,7 @@ export const awsSchema = z
             }),
             "Pinned SpacetimeDB release asset",
             {
-                url: "https://github.com/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz",
+                url: serverReleaseUrl(),
                 sha256: "0".repeat(64),
                 command: "standalone",
             },

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { HOST_ROOT_DIR } from "../facts";
 import { stackLayout } from "../lib/localLayout";
 import { CONFIG_NAMESPACE, ConfigError, formatIssues } from "./errors";
 import { type ParsedStackConfig, stackConfig, stackConfigSchema } from "./schema";
@@ -71,7 +72,7 @@ export function resolve(cfg: ParsedStackConfig, ctx: StackContext): StackConfig 
     const rel = (p: string) => path.normalize(p);
     const stateDir = rel(cfg.local.state_dir);
     const stackDir = path.join(stateDir, ctx.stack);
-    const defaultRoot = cfg.runtime === "aws" ? "/stdb" : cfg.runtime === "docker" ? "/stdb" : stackLayout(stackDir).rootDir;
+    const defaultRoot = cfg.runtime === "aws" || cfg.runtime === "docker" ? HOST_ROOT_DIR : stackLayout(stackDir).rootDir;
     return {
         ...cfg,
         stack: ctx.stack,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DELETE_DATA_POLICIES, SERVER_VERSION, serverImage } from "../facts";
 import { type AwsConfig, awsSchema, awsStackProblems } from "./aws";
 import { bool, DNS_LABELS, doc, IPV4, intRange, oneOf, pattern, SEMVER } from "./fields";
 
@@ -24,14 +25,14 @@ const moduleSection = z.strictObject({
 
 const publishSection = z.strictObject({
     delete_data: doc(
-        oneOf(["never", "on_conflict", "always"]).default("never"),
+        oneOf(DELETE_DATA_POLICIES).default("never"),
         "Whether a publish may clear the database: never (default), on_conflict (only when the server rejects the migration), always",
         "never",
     ),
 });
 
 const spacetimedbSection = z.strictObject({
-    version: doc(pattern(SEMVER, "a version like 1.2.0").default("1.2.0"), "SpacetimeDB server version", "1.2.0"),
+    version: doc(pattern(SEMVER, `a version like ${SERVER_VERSION}`).default(SERVER_VERSION), "SpacetimeDB server version", SERVER_VERSION),
     address: doc(
         z
             .string()
@@ -133,11 +134,11 @@ const containerSection = z.strictObject({
         z
             .string()
             .regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, {
-                error: (iss) => `expected an image reference like clockworklabs/spacetime:v1.2.0, got ${JSON.stringify(iss.input)}`,
+                error: (iss) => `expected an image reference like ${serverImage()}, got ${JSON.stringify(iss.input)}`,
             })
-            .default("clockworklabs/spacetime:v1.2.0"),
+            .default(serverImage()),
         "Server image (entrypoint `spacetime`, like the official image)",
-        "clockworklabs/spacetime:v1.2.0",
+        serverImage(),
     ),
     pull: doc(bool().default(true), "Pull the image from a registry (false: it must exist locally)", true),
     restart: doc(oneOf(["no", "on-failure", "always", "unless-stopped"]).default("unless-stopped"), "Docker restart policy", "unless-stopped"),

@@ -32,7 +32,8 @@
 //
 // Erasable TypeScript, Node built-ins only (may be loaded by a dynamic provider).
 
-import { type AlgebraicType, type ModuleDef, resolveRefs, type TableDef, typesEqual } from "./moduleDef.ts";
+import { type AlgebraicType, type ModuleDef, type ReducerDef, resolveRefs, type TableDef, typesEqual } from "./moduleDef.ts";
+import type { DeleteDataPolicy } from "./protocol-impl.ts";
 
 export type MigrationStepKind =
     | "table-added"
@@ -82,8 +83,6 @@ export interface MigrationPlan {
     accepted: boolean;
 }
 
-export type DeleteDataPolicy = "never" | "on_conflict" | "always";
-
 /** What a publish will do, given the plan and `spacetimedb.publish.delete_data`. */
 export type PublishDecision =
     /** Database does not exist: created from the new module (init runs). */
@@ -99,8 +98,37 @@ const acc = (kind: MigrationStepKind, target: string, detail: string, reason?: s
     reason === undefined ? { kind, target, detail, accepted: true } : { kind, target, detail, accepted: true, reason };
 const ref = (kind: MigrationStepKind, target: string, detail: string, reason: string): MigrationStep => ({ kind, target, detail, accepted: false, reason });
 
-function byName<T extends { name: string }>(xs: T[]): Map<string, T> {
-    return new Map(xs.map((x) => [x.name, x]));
+/** What one comparison finds: a step, several, or none. */
+type Found = MigrationStep | MigrationStep[] | undefined;
+const steps = (found: Found[]): MigrationStep[] => found.flat().filter((s): s is MigrationStep => s !== undefined);
+
+/** Types of the old and of the new module with refs resolved (types are compared resolved). */
+interface Resolved {
+    old: (t: AlgebraicType) => AlgebraicType;
+    next: (t: AlgebraicType) => AlgebraicType;
+}
+
+interface ByName<T> {
+    removed: (old: T) => Found;
+    added: (t: T) => Found;
+    kept: (old: T, t: T) => Found;
+}
+
+/**
+ * The diff of every part of a module (tables, columns, indexes, constraints, sequences, reducers,
+ * RLS filters), matched by name as auto_migrate.rs matches them: first what `next` no longer has,
+ * in its old order; then each of `next`, in order, new or compared with the old one of its name.
+ */
+function diffByName<T extends { name: string }>(current: T[], next: T[], on: ByName<T>): MigrationStep[] {
+    const olds = new Map(current.map((x) => [x.name, x]));
+    const kept = new Set(next.map((x) => x.name));
+    return steps([
+        ...current.filter((o) => !kept.has(o.name)).map((o) => on.removed(o)),
+        ...next.map((t) => {
+            const old = olds.get(t.name);
+            return old === undefined ? on.added(t) : on.kept(old, t);
+        }),
+    ]);
 }
 
 const list = (xs: string[]): string => `(${xs.join(", ")})`;
@@ -108,203 +136,162 @@ const list = (xs: string[]): string => `(${xs.join(", ")})`;
 /** Diffs `current` (the schema the server runs; `undefined` for a new database) against `next`. */
 export function planMigration(current: ModuleDef | undefined, next: ModuleDef): MigrationPlan {
     if (current === undefined) {
-        const steps = next.tables.map((t) => acc("table-added", `table ${t.name}`, "created", undefined));
-        return { newDatabase: true, steps, accepted: true };
+        const created = next.tables.map((t) => acc("table-added", `table ${t.name}`, "created", undefined));
+        return { newDatabase: true, steps: created, accepted: true };
     }
-    const steps: MigrationStep[] = [];
-    const oldTables = byName(current.tables);
-    const newTables = byName(next.tables);
-    const resolvedOld = (t: AlgebraicType): AlgebraicType => resolveRefs(t, current.typespace);
-    const resolvedNew = (t: AlgebraicType): AlgebraicType => resolveRefs(t, next.typespace);
-
-    for (const old of current.tables) {
-        if (!newTables.has(old.name)) {
-            steps.push(ref("table-removed", `table ${old.name}`, "removed", "removing a table requires a manual migration (auto_migrate.rs RemoveTable)"));
-        }
-    }
-    for (const t of next.tables) {
-        const old = oldTables.get(t.name);
-        if (old === undefined) steps.push(acc("table-added", `table ${t.name}`, "added"));
-        else steps.push(...diffTable(old, t, resolvedOld, resolvedNew));
-    }
-
-    steps.push(...diffReducers(current, next, resolvedOld, resolvedNew));
-
-    const oldRls = new Set(current.rowLevelSecurity);
-    const newRls = new Set(next.rowLevelSecurity);
-    for (const sql of current.rowLevelSecurity) if (!newRls.has(sql)) steps.push(acc("rls-removed", `row-level security ${JSON.stringify(sql)}`, "removed"));
-    for (const sql of next.rowLevelSecurity) if (!oldRls.has(sql)) steps.push(acc("rls-added", `row-level security ${JSON.stringify(sql)}`, "added"));
-
-    return { newDatabase: false, steps, accepted: steps.every((s) => s.accepted) };
+    const resolved: Resolved = { old: (t) => resolveRefs(t, current.typespace), next: (t) => resolveRefs(t, next.typespace) };
+    const rls = (m: ModuleDef) => m.rowLevelSecurity.map((sql) => ({ name: sql, target: `row-level security ${JSON.stringify(sql)}` }));
+    const found = [
+        ...diffByName(current.tables, next.tables, {
+            removed: (old) => ref("table-removed", `table ${old.name}`, "removed", "removing a table requires a manual migration (auto_migrate.rs RemoveTable)"),
+            added: (t) => acc("table-added", `table ${t.name}`, "added"),
+            kept: (old, t) => diffTable(old, t, resolved),
+        }),
+        ...diffReducers(current.reducers, next.reducers, resolved),
+        ...diffByName(rls(current), rls(next), {
+            removed: (old) => acc("rls-removed", old.target, "removed"),
+            added: (sql) => acc("rls-added", sql.target, "added"),
+            kept: () => undefined,
+        }),
+    ];
+    return { newDatabase: false, steps: found, accepted: found.every((s) => s.accepted) };
 }
 
-function diffTable(old: TableDef, t: TableDef, resolvedOld: (x: AlgebraicType) => AlgebraicType, resolvedNew: (x: AlgebraicType) => AlgebraicType): MigrationStep[] {
-    const steps: MigrationStep[] = [];
+function diffTable(old: TableDef, t: TableDef, resolved: Resolved): MigrationStep[] {
     const tn = t.name;
+    return steps([
+        old.tableType !== t.tableType
+            ? ref(
+                  "table-type-changed",
+                  `table ${tn}`,
+                  `table type ${old.tableType} → ${t.tableType}`,
+                  "changing the table type requires a manual migration (auto_migrate.rs ChangeTableType)",
+              )
+            : undefined,
+        old.access !== t.access ? acc("access-changed", `table ${tn}`, `access ${old.access} → ${t.access}`) : undefined,
+        diffColumns(old, t, resolved),
+        old.primaryKey !== t.primaryKey
+            ? ref(
+                  "primary-key-changed",
+                  `table ${tn}`,
+                  `primary key ${old.primaryKey ?? "(none)"} → ${t.primaryKey ?? "(none)"}`,
+                  '1.2 has no migration step for a primary key: the stored table keeps the old key and every later publish fails check_compatible ("Primary key mismatch")',
+              )
+            : undefined,
+        diffIndexes(old, t),
+        diffConstraints(old, t),
+        diffSequences(old, t),
+        diffSchedule(old, t),
+    ]);
+}
 
-    if (old.tableType !== t.tableType) {
-        steps.push(
-            ref(
-                "table-type-changed",
-                `table ${tn}`,
-                `table type ${old.tableType} → ${t.tableType}`,
-                "changing the table type requires a manual migration (auto_migrate.rs ChangeTableType)",
-            ),
-        );
-    }
-    if (old.access !== t.access) steps.push(acc("access-changed", `table ${tn}`, `access ${old.access} → ${t.access}`));
-
-    // Columns, matched by name (ColumnDef's ModuleDefLookup key is (table, column name)).
-    const oldCols = byName(old.columns);
-    const newCols = byName(t.columns);
+/** Columns, matched by name (ColumnDef's ModuleDefLookup key is (table, column name)); moves are one step. */
+function diffColumns(old: TableDef, t: TableDef, resolved: Resolved): MigrationStep[] {
+    const tn = t.name;
     const moved: string[] = [];
-    for (const c of old.columns) {
-        if (!newCols.has(c.name)) {
-            steps.push(
-                ref(
-                    "column-removed",
-                    `column ${tn}.${c.name}`,
-                    `removed (${c.typeName})`,
-                    "removing a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs RemoveColumn)",
-                ),
-            );
-        }
-    }
-    for (const c of t.columns) {
-        const o = oldCols.get(c.name);
-        if (o === undefined) {
-            steps.push(
-                ref(
-                    "column-added",
-                    `column ${tn}.${c.name}`,
-                    `added (${c.typeName}) at position ${c.colId}`,
-                    "adding a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs AddColumn)",
-                ),
-            );
-            continue;
-        }
-        if (!typesEqual(resolvedOld(o.type), resolvedNew(c.type))) {
-            steps.push(
-                ref(
-                    "column-type-changed",
-                    `column ${tn}.${c.name}`,
-                    `type ${o.typeName} → ${c.typeName}`,
-                    "changing a column's type requires a manual migration (auto_migrate.rs ChangeColumnType)",
-                ),
-            );
-        }
-        if (o.colId !== c.colId) moved.push(`${c.name} ${o.colId} → ${c.colId}`);
-    }
-    if (moved.length > 0) {
-        steps.push(
-            ref("column-reordered", `table ${tn}`, `columns moved: ${moved.join(", ")}`, "changing column positions requires a manual migration (auto_migrate.rs ReorderTable)"),
-        );
-    }
-
-    if (old.primaryKey !== t.primaryKey) {
-        steps.push(
+    const found = diffByName(old.columns, t.columns, {
+        removed: (c) =>
             ref(
-                "primary-key-changed",
-                `table ${tn}`,
-                `primary key ${old.primaryKey ?? "(none)"} → ${t.primaryKey ?? "(none)"}`,
-                '1.2 has no migration step for a primary key: the stored table keeps the old key and every later publish fails check_compatible ("Primary key mismatch")',
+                "column-removed",
+                `column ${tn}.${c.name}`,
+                `removed (${c.typeName})`,
+                "removing a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs RemoveColumn)",
             ),
-        );
-    }
+        added: (c) =>
+            ref(
+                "column-added",
+                `column ${tn}.${c.name}`,
+                `added (${c.typeName}) at position ${c.colId}`,
+                "adding a column requires a manual migration; 1.2 cannot migrate it automatically (auto_migrate.rs AddColumn)",
+            ),
+        kept: (o, c) => {
+            if (o.colId !== c.colId) moved.push(`${c.name} ${o.colId} → ${c.colId}`);
+            if (typesEqual(resolved.old(o.type), resolved.next(c.type))) return undefined;
+            return ref(
+                "column-type-changed",
+                `column ${tn}.${c.name}`,
+                `type ${o.typeName} → ${c.typeName}`,
+                "changing a column's type requires a manual migration (auto_migrate.rs ChangeColumnType)",
+            );
+        },
+    });
+    if (moved.length === 0) return found;
+    return [
+        ...found,
+        ref("column-reordered", `table ${tn}`, `columns moved: ${moved.join(", ")}`, "changing column positions requires a manual migration (auto_migrate.rs ReorderTable)"),
+    ];
+}
 
-    // Indexes, matched by name.
-    const oldIx = byName(old.indexes);
-    const newIx = byName(t.indexes);
-    for (const ix of old.indexes) {
-        if (!newIx.has(ix.name)) steps.push(acc("index-removed", `index ${ix.name}`, `removed from ${tn} ${list(ix.columns)}`));
-    }
-    for (const ix of t.indexes) {
-        const o = oldIx.get(ix.name);
-        if (o === undefined) {
-            steps.push(acc("index-added", `index ${ix.name}`, `added to ${tn}: ${ix.algorithm} ${list(ix.columns)}`));
-            continue;
-        }
-        if (o.accessorName !== ix.accessorName) {
-            steps.push(
-                ref(
+function diffIndexes(old: TableDef, t: TableDef): MigrationStep[] {
+    const tn = t.name;
+    return diffByName(old.indexes, t.indexes, {
+        removed: (ix) => acc("index-removed", `index ${ix.name}`, `removed from ${tn} ${list(ix.columns)}`),
+        added: (ix) => acc("index-added", `index ${ix.name}`, `added to ${tn}: ${ix.algorithm} ${list(ix.columns)}`),
+        kept: (o, ix) => {
+            if (o.accessorName !== ix.accessorName) {
+                return ref(
                     "index-accessor-changed",
                     `index ${ix.name}`,
                     `accessor ${o.accessorName ?? "(none)"} → ${ix.accessorName ?? "(none)"}`,
                     "changing an index's accessor name requires a manual migration (auto_migrate.rs ChangeIndexAccessor)",
-                ),
-            );
-        } else if (o.algorithm !== ix.algorithm || o.colIds.join(",") !== ix.colIds.join(",")) {
-            steps.push(acc("index-changed", `index ${ix.name}`, `${o.algorithm} ${list(o.columns)} → ${ix.algorithm} ${list(ix.columns)} (dropped and rebuilt)`));
-        }
-    }
+                );
+            }
+            if (o.algorithm === ix.algorithm && o.colIds.join(",") === ix.colIds.join(",")) return undefined;
+            return acc("index-changed", `index ${ix.name}`, `${o.algorithm} ${list(o.columns)} → ${ix.algorithm} ${list(ix.columns)} (dropped and rebuilt)`);
+        },
+    });
+}
 
-    // Unique constraints, matched by name.
-    const oldCs = byName(old.constraints);
-    const newCs = byName(t.constraints);
-    for (const c of old.constraints) {
-        if (!newCs.has(c.name)) steps.push(acc("constraint-removed", `constraint ${c.name}`, `unique ${list(c.columns)} removed from ${tn}`));
-    }
-    for (const c of t.constraints) {
-        const o = oldCs.get(c.name);
-        if (o === undefined) {
-            steps.push(
-                ref(
-                    "constraint-added",
-                    `constraint ${c.name}`,
-                    `unique ${list(c.columns)} added to ${tn}`,
-                    "adding a unique constraint to an existing table requires a manual migration (auto_migrate.rs AddUniqueConstraint)",
-                ),
-            );
-        } else if (o.colIds.join(",") !== c.colIds.join(",")) {
-            steps.push(
-                ref(
-                    "constraint-changed",
-                    `constraint ${c.name}`,
-                    `unique ${list(o.columns)} → ${list(c.columns)}`,
-                    "changing a unique constraint requires a manual migration (auto_migrate.rs ChangeUniqueConstraint)",
-                ),
-            );
-        }
-    }
+/** Unique constraints. */
+function diffConstraints(old: TableDef, t: TableDef): MigrationStep[] {
+    const tn = t.name;
+    return diffByName(old.constraints, t.constraints, {
+        removed: (c) => acc("constraint-removed", `constraint ${c.name}`, `unique ${list(c.columns)} removed from ${tn}`),
+        added: (c) =>
+            ref(
+                "constraint-added",
+                `constraint ${c.name}`,
+                `unique ${list(c.columns)} added to ${tn}`,
+                "adding a unique constraint to an existing table requires a manual migration (auto_migrate.rs AddUniqueConstraint)",
+            ),
+        kept: (o, c) =>
+            o.colIds.join(",") === c.colIds.join(",")
+                ? undefined
+                : ref(
+                      "constraint-changed",
+                      `constraint ${c.name}`,
+                      `unique ${list(o.columns)} → ${list(c.columns)}`,
+                      "changing a unique constraint requires a manual migration (auto_migrate.rs ChangeUniqueConstraint)",
+                  ),
+    });
+}
 
-    // Sequences, matched by name.
-    const oldSeq = byName(old.sequences);
-    const newSeq = byName(t.sequences);
+function diffSequences(old: TableDef, t: TableDef): MigrationStep[] {
+    const tn = t.name;
     const precheck = (s: { minValue?: string; maxValue?: string }): string =>
         `the server checks before migrating that ${tn} holds no value in [${s.minValue ?? "1"}, ${s.maxValue ?? "i128::MAX"}) in this column (CheckAddSequenceRangeValid), else the publish fails`;
-    for (const s of old.sequences) {
-        if (!newSeq.has(s.name)) steps.push(acc("sequence-removed", `sequence ${s.name}`, `removed from ${tn}.${s.column}`));
-    }
-    for (const s of t.sequences) {
-        const o = oldSeq.get(s.name);
-        if (o === undefined) {
-            steps.push(acc("sequence-added", `sequence ${s.name}`, `added to ${tn}.${s.column}`, precheck(s)));
-        } else if (o.colId !== s.colId || o.start !== s.start || o.minValue !== s.minValue || o.maxValue !== s.maxValue || o.increment !== s.increment) {
-            steps.push(acc("sequence-changed", `sequence ${s.name}`, `${describeSeq(o)} → ${describeSeq(s)} (dropped and re-added)`, precheck(s)));
-        }
-    }
+    return diffByName(old.sequences, t.sequences, {
+        removed: (s) => acc("sequence-removed", `sequence ${s.name}`, `removed from ${tn}.${s.column}`),
+        added: (s) => acc("sequence-added", `sequence ${s.name}`, `added to ${tn}.${s.column}`, precheck(s)),
+        kept: (o, s) =>
+            o.colId === s.colId && o.start === s.start && o.minValue === s.minValue && o.maxValue === s.maxValue && o.increment === s.increment
+                ? undefined
+                : acc("sequence-changed", `sequence ${s.name}`, `${describeSeq(o)} → ${describeSeq(s)} (dropped and re-added)`, precheck(s)),
+    });
+}
 
-    // Schedule (ScheduleDef equality: name, reducer, at column, id column = primary key).
+/** Schedule (ScheduleDef equality: name, reducer, at column, id column = primary key). */
+function diffSchedule(old: TableDef, t: TableDef): MigrationStep | undefined {
+    const tn = t.name;
     const so = old.schedule;
     const sn = t.schedule;
     const scheduleRefused = 'update.rs does not implement schedule changes on an existing table in 1.2 ("Adding/Removing schedules is not yet implemented")';
-    if (so === undefined && sn !== undefined) {
-        steps.push(ref("schedule-added", `table ${tn}`, `schedule ${sn.name} added (reducer ${sn.reducer}, column ${sn.column})`, scheduleRefused));
-    } else if (so !== undefined && sn === undefined) {
-        steps.push(ref("schedule-removed", `table ${tn}`, `schedule ${so.name} removed`, scheduleRefused));
-    } else if (so !== undefined && sn !== undefined) {
-        if (so.name !== sn.name || so.reducer !== sn.reducer || so.colId !== sn.colId || old.primaryKey !== t.primaryKey) {
-            steps.push(
-                ref(
-                    "schedule-changed",
-                    `table ${tn}`,
-                    `schedule ${so.name} → ${sn.name} (reducer ${so.reducer} → ${sn.reducer}, column ${so.column} → ${sn.column})`,
-                    scheduleRefused,
-                ),
-            );
-        }
-    }
-    return steps;
+    if (so === undefined && sn !== undefined)
+        return ref("schedule-added", `table ${tn}`, `schedule ${sn.name} added (reducer ${sn.reducer}, column ${sn.column})`, scheduleRefused);
+    if (so !== undefined && sn === undefined) return ref("schedule-removed", `table ${tn}`, `schedule ${so.name} removed`, scheduleRefused);
+    if (so === undefined || sn === undefined) return undefined;
+    if (so.name === sn.name && so.reducer === sn.reducer && so.colId === sn.colId && old.primaryKey === t.primaryKey) return undefined;
+    return ref("schedule-changed", `table ${tn}`, `schedule ${so.name} → ${sn.name} (reducer ${so.reducer} → ${sn.reducer}, column ${so.column} → ${sn.column})`, scheduleRefused);
 }
 
 function describeSeq(s: { start?: string; minValue?: string; maxValue?: string; increment: string; column: string }): string {
@@ -315,37 +302,22 @@ function describeSeq(s: { start?: string; minValue?: string; maxValue?: string; 
     return parts.join(", ");
 }
 
-function diffReducers(current: ModuleDef, next: ModuleDef, resolvedOld: (x: AlgebraicType) => AlgebraicType, resolvedNew: (x: AlgebraicType) => AlgebraicType): MigrationStep[] {
-    const steps: MigrationStep[] = [];
-    const oldR = byName(current.reducers);
-    const newR = byName(next.reducers);
+function diffReducers(current: ReducerDef[], next: ReducerDef[], resolved: Resolved): MigrationStep[] {
     const sig = (r: { params: { name: string; typeName: string }[] }): string => `(${r.params.map((p) => `${p.name}: ${p.typeName}`).join(", ")})`;
-    for (const r of current.reducers) {
-        if (!newR.has(r.name)) steps.push(acc("reducer-removed", `reducer ${r.name}`, "removed", "not checked by automatic migration; clients that still call it get an error"));
-    }
-    for (const r of next.reducers) {
-        const o = oldR.get(r.name);
-        if (o === undefined) {
-            steps.push(acc("reducer-added", `reducer ${r.name}`, `added ${sig(r)}${r.lifecycle === undefined ? "" : ` [${r.lifecycle}]`}`));
-            continue;
-        }
-        const changes: string[] = [];
-        const sameParams =
-            o.params.length === r.params.length && o.params.every((p, i) => p.name === r.params[i]!.name && typesEqual(resolvedOld(p.type), resolvedNew(r.params[i]!.type)));
-        if (!sameParams) changes.push(`params ${sig(o)} → ${sig(r)}`);
-        if (o.lifecycle !== r.lifecycle) changes.push(`lifecycle ${o.lifecycle ?? "(none)"} → ${r.lifecycle ?? "(none)"}`);
-        if (changes.length > 0) {
-            steps.push(
-                acc(
-                    "reducer-changed",
-                    `reducer ${r.name}`,
-                    changes.join("; "),
-                    sameParams ? undefined : "not checked by automatic migration; clients built against the old signature fail to call it",
-                ),
-            );
-        }
-    }
-    return steps;
+    return diffByName(current, next, {
+        removed: (r) => acc("reducer-removed", `reducer ${r.name}`, "removed", "not checked by automatic migration; clients that still call it get an error"),
+        added: (r) => acc("reducer-added", `reducer ${r.name}`, `added ${sig(r)}${r.lifecycle === undefined ? "" : ` [${r.lifecycle}]`}`),
+        kept: (o, r) => {
+            const changes: string[] = [];
+            const sameParams =
+                o.params.length === r.params.length && o.params.every((p, i) => p.name === r.params[i]!.name && typesEqual(resolved.old(p.type), resolved.next(r.params[i]!.type)));
+            if (!sameParams) changes.push(`params ${sig(o)} → ${sig(r)}`);
+            if (o.lifecycle !== r.lifecycle) changes.push(`lifecycle ${o.lifecycle ?? "(none)"} → ${r.lifecycle ?? "(none)"}`);
+            if (changes.length === 0) return undefined;
+            const caveat = sameParams ? undefined : "not checked by automatic migration; clients built against the old signature fail to call it";
+            return acc("reducer-changed", `reducer ${r.name}`, changes.join("; "), caveat);
+        },
+    });
 }
 
 /** What the publish does under `deleteData` (`spacetimedb.publish.delete_data`). */

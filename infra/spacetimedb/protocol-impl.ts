@@ -1,5 +1,5 @@
 // The SpacetimeDB 1.2 HTTP API as the deploy steps use it: requests and what their answers
-// mean, with no I/O (table-tested in test/unit/spacetimedbProtocol.test.ts).
+// mean, with no I/O (table-tested in test/infra/spacetimedb/protocol.test.ts).
 //
 // Observed on spacetimedb-standalone 1.2.0:
 //   POST /v1/identity                        200 {"identity":"<hex>","token":"<JWT>"}
@@ -19,6 +19,7 @@
 // Erasable TypeScript, Node built-ins only (loaded by the dynamic-provider process).
 
 import { createHash } from "node:crypto";
+import type { DeleteDataPolicy } from "../facts.ts";
 import { canonicalJson } from "../lib/canonicalJson.ts";
 import type { ApiRequest, ApiResponse } from "./http-impl.ts";
 
@@ -91,7 +92,8 @@ export function rejectedTokenMessage(scope: string, urn: string | undefined, det
 
 // ── publish ─────────────────────────────────────────────────────────────────────────────
 
-export type DeleteDataPolicy = "never" | "on_conflict" | "always";
+/** `spacetimedb.publish.delete_data` (its values: infra/facts.ts). */
+export type { DeleteDataPolicy };
 
 export function publishRequest(database: string, clear: boolean, token: string, wasm: Uint8Array): ApiRequest {
     return { method: "PUT", route: `/v1/database/${encodeURIComponent(database)}?clear=${clear}`, token, body: wasm, contentType: "application/wasm" };

@@ -2,18 +2,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStep } from "../../scripts/lib/backup/local";
-import { importDatabase } from "../../scripts/lib/backup/logical";
-import { call, callOk, type Dump, diffDumps, fullDump, sql, tokenAccepted } from "../../scripts/lib/backup/sql";
-import { readStack, type StackFacts, serverControl } from "../../scripts/lib/backup/stack";
-import { isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
-import { type CliResult, changed, lastChanges, pulumi, pulumiOk, run, stackOutputs } from "../../scripts/lib/cli";
-import { alive, freePort } from "../../scripts/lib/workspace";
+import { runStep } from "../../ops/backup/local";
+import { importDatabase } from "../../ops/backup/logical";
+import { call, callOk, type Dump, diffDumps, fullDump, sql, tokenAccepted } from "../../ops/backup/sql";
+import { isolatedDevConfig, makeCheckout, setStackConfig } from "../../ops/checkout";
+import { alive, freePort } from "../../ops/ports";
+import { type CliResult, changed, lastChanges, pulumi, pulumiOk, run, stackOutputs } from "../../ops/pulumi";
+import { readStack, type StackFacts, serverControl } from "../../ops/stack";
 
 /**
  * Backup, restore, export and import of dev stacks on the real engine: the Pulumi CLI and a real
  * SpacetimeDB 1.2 server in an isolated checkout (own backend, ports, state dir), driven through
- * `npm run backup` (scripts/backup.ts) exactly as an operator types it. Steps share the stacks, in order.
+ * `npm run ops -- backup …` (ops/main.ts) exactly as an operator types it. Steps share the stacks, in order.
  */
 const DEV = "dev";
 const FRESH = "fresh";
@@ -28,7 +28,8 @@ const echo = (s: string) => process.stderr.write(s);
 const cli = (args: string[]) => pulumiOk(args, { cwd: checkout, env, echo });
 const pack = () => ["--policy-pack", path.join(checkout, "policy", "pack")];
 const up = (stack: string) => cli(["up", "-s", stack, "--yes", ...pack()]);
-const backup = (...args: string[]): Promise<CliResult> => run("npx", ["tsx", "scripts/backup.ts", ...args], { cwd: checkout, env, echo });
+const ops = (...args: string[]): Promise<CliResult> => run("npx", ["tsx", "ops/main.ts", ...args], { cwd: checkout, env, echo });
+const backup = (...args: string[]) => ops("backup", ...args);
 const facts = (stack: string) => readStack(stack, { cwd: checkout, env });
 const dumpOf = (f: StackFacts) => fullDump(f.target.adminUrl, f.target.database, f.token);
 const pidFile = (stack: string) => path.join(stateDir, stack, "stdb.pid");
@@ -163,7 +164,7 @@ describe("physical backup and restore of the dev stack", () => {
 
     it("the restore drill brings the latest backup up as a throw-away stack and prints recovery point, rows checked, seconds", async () => {
         const pid = readPid(DEV);
-        const r = await backup("drill", "--stack", DEV);
+        const r = await ops("drill", "restore", "--stack", DEV);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout).toMatch(/restore drill of dev: passed/);
         expect(r.stdout).toMatch(/restored into\s+throw-away stack drill-dev-\d{8}t\d{9}z/);

@@ -6,16 +6,17 @@ import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
 import type { BackupTarget } from "../../infra/program";
-import { createContainer, docker, helper, restoreContainer } from "../../scripts/lib/backup/container";
-import { callOk, type Dump, diffDumps, fullDump, tokenAccepted } from "../../scripts/lib/backup/sql";
-import type { StackFacts } from "../../scripts/lib/backup/stack";
-import { find, verify } from "../../scripts/lib/backup/store";
-import { freePort } from "../../scripts/lib/workspace";
+import { createContainer, helper, restoreContainer } from "../../ops/backup/container";
+import { callOk, type Dump, diffDumps, fullDump, tokenAccepted } from "../../ops/backup/sql";
+import { find, verify } from "../../ops/backup/store";
+import { docker } from "../../ops/docker";
+import { freePort } from "../../ops/ports";
+import type { StackFacts } from "../../ops/stack";
+import { createBody } from "../support/dockerApi";
 import { fakeModuleBuilder, localSteps } from "../support/fakeSteps";
 import { byName, type CapturedResource, installHarness, output } from "../support/harness";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
-import { createBody } from "./support/dockerApi";
 
 /**
  * Backup and restore of the test stack's container volume, for real: the program's `backup`
@@ -56,8 +57,8 @@ async function removeAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-    sh("bash", ["-c", "source scripts/lib/dockerd.sh && ensure_dockerd"]);
-    sh("bash", [path.join(ROOT, "scripts", "build-test-image.sh")]);
+    sh("bash", ["-c", "source toolchain/dockerd.sh && ensure_dockerd"]);
+    sh("bash", [path.join(ROOT, "toolchain", "build-test-image.sh")]);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iu-backup-container-"));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;

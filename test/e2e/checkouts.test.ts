@@ -3,10 +3,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { cloneCheckout, isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
-import { changed, lastChanges, previewChanges, pulumi, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
-import { alive, freePort, listening } from "../../scripts/lib/workspace";
-import { sqlRows } from "./support/http";
+import { cloneCheckout, isolatedDevConfig, makeCheckout } from "../../ops/checkout";
+import { alive, freePort, listening } from "../../ops/ports";
+import { changed, lastChanges, previewChanges, pulumi, pulumiOk, stackOutputs } from "../../ops/pulumi";
+import { sqlRows } from "../support/http";
 
 /**
  * A stack deployed from one checkout is managed from another: a colleague's laptop or a CI runner

@@ -2,13 +2,14 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config";
-import { freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { buildWasm } from "../../infra/lib/wasmBuild";
+import { freePort, SHARED_WASM_TARGET } from "../../ops/ports";
+import { createBody, dockerApi } from "../support/dockerApi";
 import { fakeModuleBuilder, localSteps } from "../support/fakeSteps";
 import { byName, type CapturedResource, installHarness, output } from "../support/harness";
+import { mintIdentity, request, sqlRows } from "../support/http";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 import { stackFileConfig } from "../support/stackFiles";
-import { createBody, dockerApi } from "./support/dockerApi";
-import { mintIdentity, request, sqlRows } from "./support/http";
 
 /**
  * The test environment's container, for real: the spec comes from the program (captured through
@@ -54,7 +55,7 @@ async function removeAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-    const image = sh("bash", [path.join(ROOT, "scripts", "build-test-image.sh")]);
+    const image = sh("bash", [path.join(ROOT, "toolchain", "build-test-image.sh")]);
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const harness = await installHarness("test", localSteps);
@@ -94,15 +95,7 @@ describe("the test stack's container on a real Docker daemon", () => {
 
     it("keeps data and signing keys on the volume across container replacement", async () => {
         owner = await mintIdentity(url);
-        wasm = JSON.parse(
-            sh("bash", [path.join(ROOT, "scripts", "build-artifact.sh")], {
-                IU_MODULE_DIR: path.join(ROOT, "module"),
-                IU_ARTIFACT: path.join(SHARED_WASM_TARGET, "container-test.wasm"),
-                IU_TARGET_DIR: SHARED_WASM_TARGET,
-            })
-                .split("\n")
-                .pop()!,
-        ).wasm;
+        wasm = buildWasm({ moduleDir: path.join(ROOT, "module"), targetDir: SHARED_WASM_TARGET, timeoutMs: 20 * 60_000 }).wasm;
         const fs = await import("node:fs");
         const published = await request("PUT", `${url}/v1/database/inner-universe`, { token: owner.token, body: fs.readFileSync(wasm), contentType: "application/wasm" });
         expect(published.status, published.body).toBe(200);

@@ -5,11 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
-import { gitDirty, isolatedDevConfig, makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
-import { changed, lastChanges, previewChanges, pulumi, pulumiOk, run, stackOutputs } from "../../scripts/lib/cli";
-import { alive, freePort, listening } from "../../scripts/lib/workspace";
-import { callReducer, mintIdentity, request, sqlRows } from "./support/http";
-import { runSdkClient } from "./support/sdk";
+import { gitDirty, isolatedDevConfig, makeCheckout, setStackConfig } from "../../ops/checkout";
+import { alive, freePort, listening } from "../../ops/ports";
+import { changed, lastChanges, previewChanges, pulumi, pulumiOk, run, stackOutputs } from "../../ops/pulumi";
+import { callReducer, mintIdentity, request, sqlRows } from "../support/http";
+import { runSdkClient } from "../support/sdk";
 
 /**
  * The dev stack as a user brings it up: `bash scripts/dev.sh` (the README's main command) and then

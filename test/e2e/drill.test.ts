@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishRequest } from "../../infra/spacetimedb/protocol-impl";
-import { Drill, type DrillHost, sha256OfFile, type Volume } from "../../scripts/lib/drill/drill";
-import { exec, waitFor } from "../../scripts/lib/drill/exec";
-import { frontRequest } from "../../scripts/lib/drill/front";
-import { ACME_HOST } from "../../scripts/lib/drill/overrides";
+import { Drill, type DrillHost, sha256OfFile, type Volume } from "../../ops/drill/host/drill";
+import { exec, waitFor } from "../../ops/drill/host/exec";
+import { frontRequest } from "../../ops/drill/host/front";
+import { ACME_HOST } from "../../ops/drill/host/overrides";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -66,7 +66,7 @@ afterAll(async () => {
 
 describe("the drill's own scripts", () => {
     it("pass shellcheck", () => {
-        const dir = path.join(ROOT, "scripts", "drill");
+        const dir = path.join(ROOT, "ops", "drill", "host");
         const files = [
             ...fs
                 .readdirSync(dir)
@@ -78,13 +78,13 @@ describe("the drill's own scripts", () => {
         ];
         for (const f of files) {
             const r = spawnSync("shellcheck", ["-x", "--severity=style", f], { cwd: ROOT, encoding: "utf8" });
-            if (r.error) throw new Error(`shellcheck is not installed (scripts/setup-tools.sh installs it): ${r.error.message}`);
+            if (r.error) throw new Error(`shellcheck is not installed (toolchain/setup-tools.sh installs it): ${r.error.message}`);
             expect(r.status, `${f}\n${r.stdout}`).toBe(0);
         }
     });
 
     it("detach a loop device only while it is still backed by the drill's own file", async () => {
-        const loop = path.join(ROOT, "scripts", "drill", "loop.sh");
+        const loop = path.join(ROOT, "ops", "drill", "host", "loop.sh");
         const dir = fs.mkdtempSync(path.join(drill.workDir, "loops-"));
         const [mine, other] = [path.join(dir, "mine.img"), path.join(dir, "other.img")];
         for (const f of [mine, other]) await exec("bash", [loop, "create", f, "1"]);

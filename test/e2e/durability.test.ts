@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { create as readinessCreate } from "../../infra/spacetimedb/readiness-impl";
-import { freePort } from "../../scripts/lib/workspace";
+import { freePort } from "../../ops/ports";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -51,7 +51,7 @@ function server(root: string, port: number): ChildProcess {
         { stdio: "ignore" },
     );
     c.on("error", (e) => {
-        throw new Error(`spacetimedb-standalone not runnable (${e.message}); run scripts/setup-tools.sh`);
+        throw new Error(`spacetimedb-standalone not runnable (${e.message}); run toolchain/setup-tools.sh`);
     });
     children.add(c);
     return c;

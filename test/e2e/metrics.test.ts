@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCwAgentConfig, STDB_DIMENSION, STDB_SERIES } from "../../infra/aws/render/cwAgentConfig";
-import { freePort } from "../../scripts/lib/workspace";
+import { freePort } from "../../ops/ports";
 import { type Standalone, startStandalone } from "../support/standalone";
 
 /**

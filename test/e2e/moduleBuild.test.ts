@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { type BuiltWasm, buildWasm } from "../../infra/lib/wasmBuild";
+import { SHARED_WASM_TARGET } from "../../ops/ports";
 import { copyModule } from "../support/module";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
@@ -21,23 +21,11 @@ declare const WebAssembly: {
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "iu-wasm-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-function build(moduleDir: string, targetDir: string): { wasm: string; sha256: string; bytes: number } {
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "build-module.sh"), "--target-dir", targetDir], {
-        env: { ...process.env, IU_MODULE_DIR: moduleDir },
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 20 * 60_000,
-    });
-    const lines = out.trim().split("\n");
-    expect(lines, "the build prints exactly one line on stdout").toHaveLength(1);
-    return JSON.parse(lines[0]!);
-}
-
-describe("module build (scripts/build-module.sh)", () => {
-    let first: { wasm: string; sha256: string; bytes: number };
+describe("module build (infra/lib/wasmBuild.ts buildWasm)", () => {
+    let first: BuiltWasm;
 
     it("produces a valid wasm module with SpacetimeDB's entry points and only its host ABI", async () => {
-        first = build(path.join(ROOT, "module"), SHARED_WASM_TARGET);
+        first = buildWasm({ moduleDir: path.join(ROOT, "module"), targetDir: SHARED_WASM_TARGET, timeoutMs: 20 * 60_000 });
         const bytes = fs.readFileSync(first.wasm);
         expect(first.bytes).toBe(bytes.length);
         expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x00, 0x61, 0x73, 0x6d]));
@@ -55,7 +43,7 @@ describe("module build (scripts/build-module.sh)", () => {
 
     it("is reproducible: another checkout path and a clean target dir give the same sha256", () => {
         const elsewhere = copyModule(path.join(scratch, "checkout", "module"));
-        const second = build(elsewhere, path.join(scratch, "target"));
+        const second = buildWasm({ moduleDir: elsewhere, targetDir: path.join(scratch, "target"), timeoutMs: 20 * 60_000 });
         expect(second.sha256).toBe(first.sha256);
         expect(second.wasm).not.toBe(first.wasm);
     });

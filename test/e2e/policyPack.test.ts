@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
-import { pulumi, pulumiOk } from "../../scripts/lib/cli";
+import { makeCheckout, setStackConfig } from "../../ops/checkout";
+import { pulumi, pulumiOk } from "../../ops/pulumi";
 
 /**
  * Our policy pack through the CLI, started the way the workflows and dev.sh start it

@@ -3,11 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
-import { makeCheckout, setStackConfig } from "../../scripts/lib/checkout";
-import { changed, lastChanges, pulumiOk, stackOutputs } from "../../scripts/lib/cli";
-import { freePort, SHARED_WASM_TARGET } from "../../scripts/lib/workspace";
+import { makeCheckout, setStackConfig } from "../../ops/checkout";
+import { freePort, SHARED_WASM_TARGET } from "../../ops/ports";
+import { changed, lastChanges, pulumiOk, stackOutputs } from "../../ops/pulumi";
+import { mintIdentity, request, sqlRows } from "../support/http";
 import { type Standalone, startStandalone } from "../support/standalone";
-import { mintIdentity, request, sqlRows } from "./support/http";
 
 /**
  * runtime: remote — a SpacetimeDB server the stack does not run (here: a real 1.2 server this test

@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
-import { isolatedDevConfig, makeCheckout } from "../../scripts/lib/checkout";
-import { pulumi, run, stackOutputs } from "../../scripts/lib/cli";
-import { CERT_MIN_REMAINING } from "../../scripts/lib/status";
-import { alive, freePort } from "../../scripts/lib/workspace";
-import { request, sqlRows } from "./support/http";
+import { isolatedDevConfig, makeCheckout } from "../../ops/checkout";
+import { alive, freePort } from "../../ops/ports";
+import { pulumi, run, stackOutputs } from "../../ops/pulumi";
+import { CERT_MIN_REMAINING } from "../../ops/status/report";
+import { request, sqlRows } from "../support/http";
 
 /**
  * `status` on a real dev stack (isolated checkout, own backend and ports; never this repo's own

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runPoliciesOver } from "../../policy/policies";
-import { ALB_SECTION } from "../aws/support/specs";
-import { buildAwsServer, prodConfig } from "../aws/support/stack";
+import { ALB_SECTION } from "../support/awsSpecs";
+import { buildAwsServer, prodConfig } from "../support/awsStack";
 
 /** The pack over everything the mocks capture for each AWS stack shape: no violations. */
 describe("policy pack over captured AWS stacks", () => {

@@ -1,18 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { cacheRoot, SERVER_VERSION, standaloneStartArgs } from "../../infra/facts";
 
 /**
- * A real spacetimedb-standalone 1.2.0 that no stack runs, for the tests that need a server of
+ * A real spacetimedb-standalone (SERVER_VERSION) that no stack runs, for the tests that need a server of
  * their own (the providers against real HTTP, the metrics the agent scrapes, runtime remote).
- * The binary is the one scripts/setup-tools.sh installs; without it the test fails with the fix.
+ * The binary is the one toolchain/setup-tools.sh installs; without it the test fails with the fix.
  */
 export function standaloneBinary(): string {
-    const cache = process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe");
-    const dirs = [...(process.env.PATH ?? "").split(path.delimiter), path.join(cache, "spacetimedb-standalone-1.2.0", "bin")];
+    const dirs = [...(process.env.PATH ?? "").split(path.delimiter), path.join(cacheRoot(), `spacetimedb-standalone-${SERVER_VERSION}`, "bin")];
     const found = dirs.map((d) => path.join(d, "spacetimedb-standalone")).find((f) => fs.existsSync(f));
-    if (!found) throw new Error("spacetimedb-standalone 1.2.0 not found on PATH or in the tool cache: run `bash scripts/setup-tools.sh`");
+    if (!found) throw new Error(`spacetimedb-standalone ${SERVER_VERSION} not found on PATH or in the tool cache: run \`bash toolchain/setup-tools.sh\``);
     return found;
 }
 
@@ -28,8 +27,7 @@ export async function startStandalone(root: string, port: number, opts: { logFil
     fs.mkdirSync(path.join(root, "config"), { recursive: true });
     const logFile = opts.logFile ?? path.join(root, "server.log");
     const url = `http://127.0.0.1:${port}`;
-    const args = ["start", "--data-dir", path.join(root, "data"), "--jwt-pub-key-path", path.join(root, "config", "id_ecdsa.pub")];
-    args.push("--jwt-priv-key-path", path.join(root, "config", "id_ecdsa"), "--listen-addr", `127.0.0.1:${port}`);
+    const args = [...standaloneStartArgs(root), "--listen-addr", `127.0.0.1:${port}`];
     const child = spawn(standaloneBinary(), args, { stdio: ["ignore", "ignore", fs.openSync(logFile, "a")], env: { ...process.env, SPACETIMEDB_DISABLE_DISK_LOGGING: "1" } });
     const stop = async (signal: NodeJS.Signals = "SIGKILL") => {
         if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # a fragment: bootstrap.ts prepends the settings it reads (the rendered whole is shellchecked in test/infra/aws/validators.test.ts)
 # Body of the host bootstrap; infra/aws/render/bootstrap.ts prepends the settings above this line.
 # Runs once per instance (cloud-init runcmd) on Amazon Linux 2023 or Debian and is safe to run again by hand.
 # Data rule: the data volume is formatted only when it carries no filesystem and no data at all.

@@ -1,3 +1,4 @@
+import { standaloneStartArgs } from "../../facts";
 import { ALB_PROXY_SOCKET, CADDY_BIN, CADDYFILE_PATH, SERVER_LOG_TAG, SERVER_UNIT, SOCKET_PROXYD } from "./constants";
 
 export interface ServerUnitOptions {
@@ -19,13 +20,7 @@ export function serverBinDir(rootDir: string, version: string): string {
 export function serverExecStart(o: ServerUnitOptions): string {
     const listen = `127.0.0.1:${o.port}`;
     if (o.command === "spacetime") return `/usr/local/bin/spacetime --root-dir=${o.rootDir} start --listen-addr ${listen}`;
-    return [
-        `${serverBinDir(o.rootDir, o.version)}/spacetimedb-standalone start`,
-        `--data-dir ${o.rootDir}/data`,
-        `--jwt-pub-key-path ${o.rootDir}/config/id_ecdsa.pub`,
-        `--jwt-priv-key-path ${o.rootDir}/config/id_ecdsa`,
-        `--listen-addr ${listen}`,
-    ].join(" ");
+    return [`${serverBinDir(o.rootDir, o.version)}/spacetimedb-standalone`, ...standaloneStartArgs(o.rootDir), "--listen-addr", listen].join(" ");
 }
 
 export function renderServerUnit(o: ServerUnitOptions): string {

@@ -1,7 +1,7 @@
 /**
  * The e2e SDK client's module bindings (./bindings) are SpacetimeDB's own generated code:
  * `spacetimedb-cli generate --lang typescript` (CLI 1.2.0 from crates.io, built by
- * scripts/setup-tools.sh) run on the module's wasm (built by scripts/build-module.sh).
+ * toolchain/setup-tools.sh) run on the module's wasm (built by infra/lib/wasmBuild.ts).
  * They are committed so the client type-checks and runs without the CLI; the e2e test
  * test/e2e/clients/bindings.test.ts regenerates them and fails when the committed copy is stale.
  *
@@ -11,31 +11,26 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheRoot } from "../../../scripts/lib/engine";
-import { SHARED_WASM_TARGET } from "../../../scripts/lib/workspace";
+import { buildWasm } from "../../../infra/lib/wasmBuild";
+import { cacheRoot } from "../../../ops/env";
+import { SHARED_WASM_TARGET } from "../../../ops/ports";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 export const BINDINGS_DIR = path.join(__dirname, "bindings");
 
-/** spacetimedb-cli from the tool manifest scripts/setup-tools.sh writes. */
+/** spacetimedb-cli from the tool manifest toolchain/setup-tools.sh writes. */
 export function spacetimeCli(): string {
     const file = process.env.IU_TOOLS_ENV ?? path.join(cacheRoot(), "tools.json");
     const cli = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { SPACETIMEDB_CLI?: string }).SPACETIMEDB_CLI : undefined;
     if (!cli || !fs.existsSync(cli)) {
-        throw new Error(`spacetimedb-cli not found in the tool manifest ${file}: run \`bash scripts/setup-tools.sh\` (it builds spacetimedb-cli 1.2.0 from crates.io)`);
+        throw new Error(`spacetimedb-cli not found in the tool manifest ${file}: run \`bash toolchain/setup-tools.sh\` (it builds spacetimedb-cli 1.2.0 from crates.io)`);
     }
     return cli;
 }
 
 /** Builds the module (cached in the shared wasm target dir) and returns the wasm's path. */
 export function buildModuleWasm(): string {
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "build-module.sh"), "--target-dir", SHARED_WASM_TARGET], {
-        env: { ...process.env, IU_MODULE_DIR: path.join(ROOT, "module") },
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 20 * 60_000,
-    });
-    return (JSON.parse(out.trim().split("\n").pop()!) as { wasm: string }).wasm;
+    return buildWasm({ moduleDir: path.join(ROOT, "module"), targetDir: SHARED_WASM_TARGET, timeoutMs: 20 * 60_000 }).wasm;
 }
 
 /**

@@ -1,0 +1,164 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { docker } from "../docker";
+import type { StackFacts } from "../stack";
+import { DURABILITY_WINDOW_MS } from "./local";
+import { describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
+import { backupId, FILES, find, prune, type StoredBackup, verify, writeManifest } from "./store";
+
+/**
+ * Container stacks: the server root is a named Docker volume. The server container is stopped
+ * (`docker stop` sends its SIGINT), a helper container from the same image mounts the volume and
+ * streams it as a tar (which keeps hard links) into the backup directory, and the server starts
+ * again. Restore copies the current volume into a new `<volume>-pre-restore-<id>` volume first
+ * (nothing is deleted), then replaces the volume's contents and reads them back to check them.
+ * Everything goes through the Docker Engine API on its unix socket.
+ */
+async function expectStatus(what: string, p: Promise<{ status: number; json: any }>, ok: number[]): Promise<any> {
+    const r = await p;
+    if (!ok.includes(r.status)) throw new Error(`${what}: Docker answered ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+}
+
+/** Runs `/bin/sh -c script` as root in a throw-away container of `image` with the given mounts; throws with its output on failure. */
+export async function helper(image: string, script: string, mounts: { Type: "volume" | "bind"; Source: string; Target: string; ReadOnly?: boolean }[]): Promise<void> {
+    const name = `iu-backup-helper-${process.pid}-${Date.now()}`;
+    const created = await expectStatus(
+        "create helper container",
+        docker("POST", `/containers/create?name=${name}`, {
+            Image: image,
+            Entrypoint: ["/bin/sh", "-c"],
+            Cmd: [script],
+            User: "0:0",
+            Labels: { "inner-universe.role": "backup-helper" },
+            HostConfig: { Mounts: mounts, NetworkMode: "none" },
+        }),
+        [201],
+    );
+    const id = created.Id as string;
+    try {
+        await expectStatus("start helper", docker("POST", `/containers/${id}/start`), [204]);
+        const waited = await expectStatus("wait for helper", docker("POST", `/containers/${id}/wait`), [200]);
+        if (waited.StatusCode !== 0) {
+            const logs = await docker("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
+            throw new Error(`helper (${script}) exited ${waited.StatusCode}: ${printable(String(logs.json))}`);
+        }
+    } finally {
+        await docker("DELETE", `/containers/${id}?force=true`);
+    }
+}
+
+function facts2(facts: StackFacts): { image: string; volume: string; container: string; root: string } {
+    const t = facts.target;
+    if (!t.volumeName) throw new Error(`stack ${t.stack} keeps no volume (spacetimedb.in_memory?): nothing to copy; use \`backup export\``);
+    if (!t.image || !t.containerName || !t.rootDir) throw new Error(`stack ${t.stack}: the backup output lacks image/containerName/rootDir`);
+    return { image: t.image, volume: t.volumeName, container: t.containerName, root: t.rootDir };
+}
+
+function untar(tarFile: string, dest: string): void {
+    fs.mkdirSync(dest, { recursive: true });
+    const r = spawnSync("tar", ["-xpf", tarFile, "--numeric-owner", "-C", dest], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`tar -x ${tarFile}: ${r.stderr}`);
+    fs.rmSync(tarFile);
+}
+
+/** The volume's tree, read back through a helper into a temporary directory. */
+async function readVolume(image: string, volume: string, dest: string): Promise<void> {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "iu-vol-"));
+    try {
+        await helper(image, "tar -C /stdb -cf /out/root.tar .", [
+            { Type: "volume", Source: volume, Target: "/stdb", ReadOnly: true },
+            { Type: "bind", Source: out, Target: "/out" },
+        ]);
+        untar(path.join(out, "root.tar"), dest);
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
+}
+
+/** Docker's log stream frames each chunk with an 8-byte binary header: keep the text. */
+const printable = (s: string) =>
+    [...s]
+        .filter((ch) => ch >= " " || ch === "\n")
+        .join("")
+        .trim();
+
+const stop = (c: string) => expectStatus(`stop ${c}`, docker("POST", `/containers/${c}/stop?t=30`), [204, 304]);
+const start = (c: string) => expectStatus(`start ${c}`, docker("POST", `/containers/${c}/start`), [204, 304]);
+
+export async function createContainer(facts: StackFacts, opts: { backupDir: string; keep: number; now?: () => Date; log?: (l: string) => void }): Promise<StoredBackup> {
+    const log = opts.log ?? (() => {});
+    const now = opts.now ?? (() => new Date());
+    const c = facts2(facts);
+    const id = backupId(now());
+    const partial = path.join(opts.backupDir, `${id}.partial`);
+    fs.mkdirSync(partial, { recursive: true, mode: 0o700 });
+    await new Promise((r) => setTimeout(r, DURABILITY_WINDOW_MS));
+    log(`stopping ${c.container} (SIGINT through docker stop)`);
+    await stop(c.container);
+    const recoveryPoint = now().toISOString();
+    try {
+        await readVolume(c.image, c.volume, path.join(partial, FILES));
+    } finally {
+        log(`starting ${c.container} again`);
+        await start(c.container);
+    }
+    const manifest: Manifest = {
+        format: 1,
+        id,
+        stack: facts.target.stack,
+        runtime: "docker",
+        database: facts.target.database,
+        createdAt: now().toISOString(),
+        recoveryPoint,
+        method: "helper-container",
+        ...describeTree(path.join(partial, FILES)),
+    };
+    writeManifest(partial, manifest);
+    const dir = path.join(opts.backupDir, id);
+    fs.renameSync(partial, dir);
+    for (const old of prune(opts.backupDir, opts.keep)) log(`retention (keep ${opts.keep}): removed ${old}`);
+    return { id, dir, manifest };
+}
+
+export async function restoreContainer(
+    facts: StackFacts,
+    opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void },
+): Promise<{ backup: StoredBackup; previousRoot?: string }> {
+    const log = opts.log ?? (() => {});
+    const c = facts2(facts);
+    const backup = find(opts.backupDir, opts.id);
+    verify(backup);
+    const aside = `${c.volume}-pre-restore-${backupId((opts.now ?? (() => new Date()))())}`.toLowerCase();
+    log(`stopping ${c.container}`);
+    await stop(c.container);
+    await expectStatus(
+        "create the pre-restore volume",
+        docker("POST", "/volumes/create", { Name: aside, Labels: { "inner-universe.role": "pre-restore", "inner-universe.stack": facts.target.stack } }),
+        [201],
+    );
+    // Keep the current contents, then replace them with the backup's (tar keeps hard links and modes).
+    await helper(
+        c.image,
+        "set -e; cd /stdb && tar -cf - . | tar -C /aside -xpf - && find /stdb -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C /backup -cf - . | tar -C /stdb -xpf -",
+        [
+            { Type: "volume", Source: c.volume, Target: "/stdb" },
+            { Type: "volume", Source: aside, Target: "/aside" },
+            { Type: "bind", Source: path.join(backup.dir, FILES), Target: "/backup", ReadOnly: true },
+        ],
+    );
+    log(`previous contents kept in volume ${aside}`);
+    const check = fs.mkdtempSync(path.join(os.tmpdir(), "iu-restored-"));
+    try {
+        await readVolume(c.image, c.volume, path.join(check, "root"));
+        const problems = verifyTree(path.join(check, "root"), backup.manifest.files);
+        if (problems.length) throw new Error(formatProblems(`restored volume ${c.volume}`, problems) + `\nprevious contents: volume ${aside}`);
+    } finally {
+        fs.rmSync(check, { recursive: true, force: true });
+    }
+    log(`starting ${c.container}`);
+    await start(c.container);
+    return { backup, previousRoot: `volume ${aside}` };
+}

@@ -14,6 +14,7 @@ import { ciCommands, stackCommands } from "./deploy/command";
 import { drillCommands } from "./drill/command";
 import { envCommand } from "./envCommand";
 import { ephemeralCommands } from "./ephemeral/command";
+import { moduleCommand } from "./module/command";
 import { preflightCommand } from "./preflight/command";
 import { statusCommand } from "./status/command";
 
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
     ...backupCommands,
     ...drillCommands,
     preflightCommand,
+    moduleCommand,
     ...ephemeralCommands,
     benchCommand,
     ...ciCommands,

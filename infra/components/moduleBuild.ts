@@ -136,7 +136,7 @@ function copyAtomically(from: string, to: string, sha256?: string): void {
     fs.renameSync(tmp, to);
 }
 
-/** Reads the one JSON line `npx tsx infra/lib/wasmBuild.ts` ends with. */
+/** Reads the one JSON line `npm run ops -- module build` ends with. */
 export function parseBuildOutput(stdout: string): { wasm: string; sha256: string; bytes: number } {
     const last = stdout.trim().split("\n").pop() ?? "";
     const parsed = JSON.parse(last) as { wasm?: unknown; sha256?: unknown; bytes?: unknown };

@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
 /**
  * The module's wasm build, reproducibly, without `rustup target add`: Debian bookworm-security
@@ -191,16 +190,4 @@ export function buildWasm({
     if (!fs.existsSync(wasm)) throw new WasmBuildError(`cargo build finished but ${wasm} is missing`, 1, tail);
     const bytes = fs.readFileSync(wasm);
     return { wasm, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
-}
-
-if (require.main === module) {
-    const { values, positionals } = parseArgs({ options: { "target-dir": { type: "string" } }, allowPositionals: true });
-    const moduleDir = path.resolve(positionals[0] ?? path.join(__dirname, "..", "..", "module"));
-    try {
-        const built = buildWasm({ moduleDir, targetDir: path.resolve(values["target-dir"] ?? path.join(moduleDir, "target")), log: (l) => console.error(l) });
-        console.log(JSON.stringify(built));
-    } catch (e) {
-        console.error((e as Error).message);
-        process.exitCode = 1;
-    }
 }

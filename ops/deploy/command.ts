@@ -11,8 +11,8 @@ import { run, runAttached } from "../pulumi";
 
 const PACK = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];
 
-/** `pulumi ARGS`, or another command (quiet: its stdout is not the answer). */
-export type Step = string[] | { cmd: string; args: string[]; quiet?: boolean };
+/** `pulumi ARGS`, another command (quiet: its stdout is not the answer), or a line for the reader. */
+export type Step = string[] | { cmd: string; args: string[]; quiet?: boolean } | { say: string };
 
 /** Runs `pulumi ARGS` attached to this terminal in the checkout's environment, keeping Pulumi.<stack>.yaml free of machine salt. */
 async function pulumi(stack: string, args: Step[], opts: { select?: boolean } = {}): Promise<number> {
@@ -24,6 +24,10 @@ async function pulumi(stack: string, args: Step[], opts: { select?: boolean } = 
             if (sel.code !== 0) throw new Error(`pulumi stack select --create ${stack}: ${sel.stderr.trim()}`);
         }
         for (const a of args) {
+            if ("say" in a) {
+                process.stdout.write(`${a.say}\n`);
+                continue;
+            }
             const [cmd, argv] = Array.isArray(a) ? ["pulumi", a] : [a.cmd, a.args];
             const code = Array.isArray(a) || !a.quiet ? await runAttached(cmd, argv, { cwd: PROJECT_ROOT, env }) : await quietly(cmd, argv, env);
             if (code !== 0) return code;
@@ -53,10 +57,7 @@ const ACTIONS: Action[] = [
     {
         verb: "up",
         summary: "pulumi up --yes with the policy pack, then the atlas outputs (what `bash scripts/dev.sh` runs)",
-        args: (s, rest) => [
-            ["up", "-s", s, "--yes", ...PACK, ...rest],
-            ["stack", "output", "-s", s, "atlas", "--json"],
-        ],
+        args: (s, rest) => [["up", "-s", s, "--yes", ...PACK, ...rest], { say: "\natlas outputs:" }, ["stack", "output", "-s", s, "atlas", "--json"]],
         example: "npm run ops -- stack up --stack dev",
     },
     {

@@ -88,13 +88,12 @@ export type ModuleFact = { kind: "built"; exitCode: number; stdout: string; stde
 
 export function checkModule(fact: ModuleFact): CheckResult {
     if (fact.kind === "prebuilt") {
-        if (!fact.exists)
-            return fail("module", `module.wasm_path ${fact.path} does not exist`, "build it (npx tsx infra/lib/wasmBuild.ts) or set inner-universe:module.build: true");
+        if (!fact.exists) return fail("module", `module.wasm_path ${fact.path} does not exist`, "build it (npm run ops -- module build) or set inner-universe:module.build: true");
         if (!fact.magicOk)
             return fail(
                 "module",
                 `${fact.path} is not a WebAssembly module (no \\0asm header)`,
-                "point inner-universe:module.wasm_path at the .wasm that `npx tsx infra/lib/wasmBuild.ts` prints",
+                "point inner-universe:module.wasm_path at the .wasm that `npm run ops -- module build` prints",
             );
         return pass("module", `prebuilt ${fact.path} (module.build is false)`);
     }
@@ -102,7 +101,7 @@ export function checkModule(fact: ModuleFact): CheckResult {
         return fail(
             "module",
             `the module build exited ${fact.exitCode}: ${lastLine(fact.stderrTail)}`,
-            "run `npx tsx infra/lib/wasmBuild.ts` and fix the compiler errors; missing toolchain: `npm run setup`",
+            "run `npm run ops -- module build` and fix the compiler errors; missing toolchain: `npm run setup`",
         );
     }
     try {

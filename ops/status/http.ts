@@ -56,7 +56,7 @@ export function certificateOf(url: string, ca?: Buffer, now: Date = new Date()):
         const socket = tls.connect({ host: u.hostname, port, servername: isIp(u.hostname) ? undefined : u.hostname, rejectUnauthorized: false, ...(ca ? { ca } : {}) }, () => {
             const cert = socket.getPeerCertificate();
             socket.end();
-            if (!cert || !cert.valid_to) return reject(new Error(`${u.host} presented no certificate`));
+            if (!cert?.valid_to) return reject(new Error(`${u.host} presented no certificate`));
             const validTo = new Date(cert.valid_to);
             const validFrom = new Date(cert.valid_from);
             const lifetime = validTo.getTime() - validFrom.getTime();

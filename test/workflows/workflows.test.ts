@@ -168,7 +168,7 @@ describe("merge to main: dev, then prod behind an approval, one update per stack
     });
 
     it("runs the repo's preflight before the up, and the Atlas reader after it", () => {
-        const steps = ciPlan("deploy", "dev").map((s) => (Array.isArray(s) ? `pulumi ${s[0]}` : path.relative(ROOT, s.args.find((a) => a.endsWith(".ts"))!)));
+        const steps = ciPlan("deploy", "dev").map((s) => (Array.isArray(s) ? `pulumi ${s[0]}` : "args" in s ? path.relative(ROOT, s.args.find((a) => a.endsWith(".ts"))!) : s.say));
         expect(steps).toEqual(["ops/main.ts", "pulumi up", "readers/ts/cli.ts"]);
         const preflight = ciPlan("deploy", "dev")[0] as { args: string[] };
         expect(preflight.args.slice(-3)).toEqual(["preflight", "--stack", "dev"]);

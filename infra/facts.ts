@@ -24,6 +24,10 @@ export const serverReleaseUrl = (version: string = SERVER_VERSION) =>
 /** The server root on a production host's data volume and inside a container (the official image's). */
 export const HOST_ROOT_DIR = "/stdb";
 
+/** A container stack's Docker names: the server container and its root volume (`docker ps`, leak checks, preflight). */
+export const containerName = (stack: string) => `${PROJECT}-${stack}`;
+export const containerVolumeName = (stack: string) => `${containerName(stack)}-stdb`;
+
 /** The server's own port inside a container and on a host, behind its front. */
 export const SERVER_PORT = 3000;
 

@@ -65,6 +65,20 @@ export function required(flags: Flags, name: string, why: string): string {
     return v;
 }
 
+/**
+ * A stack name as Pulumi takes it (letters, digits, `-`, `_`, `.`; at most 100), and never one that
+ * could name a path outside its own files: the operator commands build `Pulumi.<stack>.yaml`,
+ * `<state_dir>/<stack>` and `backups/<stack>` from it.
+ */
+export function stackName(name: string): string {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL and other control characters are what this refuses
+    const shown = JSON.stringify(name).replace(/[\u0000-\u001f]/g, "?");
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name) || /^\.|\.\./.test(name)) {
+        throw new UsageError(`--stack ${shown}: a stack name is 1–100 letters, digits, '-', '_' or '.', not starting with '.' and without '..' (a plain name, e.g. dev)`);
+    }
+    return name;
+}
+
 /** A whole-number flag at least `min`, or a usage error naming it. */
 export function wholeNumber(flags: Flags, name: string, min: number): number | undefined {
     const v = flags[name];

@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import { backupCommands } from "./backup/command";
 import { benchCommand } from "./bench/command";
-import { type Command, type Context, EXIT, type FlagSpec, progress, UsageError } from "./cli";
+import { type Command, type Context, EXIT, type FlagSpec, progress, stackName, UsageError } from "./cli";
 import { ciCommands, stackCommands } from "./deploy/command";
 import { drillCommands } from "./drill/command";
 import { envCommand } from "./envCommand";
@@ -115,7 +115,12 @@ export function parse(argv: string[]): { command: Command; ctx: Omit<Context, "p
     if (flags.help) return { help: true, text: usageOf(command) };
     if (rest.length && !command.passThrough) throw new UsageError(`${name(command)} takes no arguments after --`, { cause: command });
     for (const [k, f] of Object.entries(specs)) if (flags[k] === undefined && f.default !== undefined) flags[k] = f.default;
-    const stack = typeof flags.stack === "string" ? flags.stack : command.stack === "dev" ? (process.env.IU_STACK ?? "dev") : "";
+    let stack: string;
+    try {
+        stack = typeof flags.stack === "string" ? stackName(flags.stack) : command.stack === "dev" ? stackName(process.env.IU_STACK ?? "dev") : "";
+    } catch (e) {
+        throw new UsageError(`${name(command)}: ${(e as Error).message}`, { cause: command });
+    }
     if (command.stack === "required" && !stack)
         throw new UsageError(`${name(command)}: --stack is required (the stack whose database it acts on, e.g. --stack dev)`, { cause: command });
     return { command, ctx: { stack, json: flags.json === true, flags, rest }, help: false };

@@ -6,6 +6,8 @@
 #   bash scripts/dev.sh status [--json] [--logs N]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The dev stack's tools only (no test tools: those come with scripts/test.sh).
+IU_SETUP_PROFILE=dev
 # shellcheck source=SCRIPTDIR/../toolchain/bootstrap.sh
 source "$repo/toolchain/bootstrap.sh"
 cd "$repo"

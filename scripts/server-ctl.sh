@@ -28,6 +28,7 @@ start() {
     local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required}"
     if daemon_alive "$pidfile" "$name" && [[ -f $fpfile && $(<"$fpfile") == "$fingerprint" ]] &&
         curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
+        chmod -R go-rwx "$root"
         echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":false}"
         return 0
     fi
@@ -41,8 +42,13 @@ start() {
     fi
     stop
     mkdir -p "$root/data" "$root/config"
-    chmod 700 "$root/config"
-    RUST_LOG=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
+    # The root holds the private JWT signing key (1.2 writes it 0644): the owner's alone, and so is
+    # everything the server writes from here on (umask 077).
+    chmod -R go-rwx "$root"
+    (
+        umask 077
+        RUST_LOG=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required} SPACETIMEDB_DISABLE_DISK_LOGGING=1 daemon_start "$pidfile" "$logfile" "$bin" "${args[@]}"
+    )
     echo "$fingerprint" >"$fpfile"
     wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}" "$pidfile" "$name" "$logfile"
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"

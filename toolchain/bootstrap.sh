@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sourced by the entry scripts: tools installed and on PATH, node_modules matching the lock file.
+# Sourced by the entry scripts: the tools of IU_SETUP_PROFILE (dev: the dev stack's; test, the
+# default: the tests' too) installed and on PATH, node_modules matching the lock file.
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bash "$repo/toolchain/setup-tools.sh"
+bash "$repo/toolchain/setup-tools.sh" "${IU_SETUP_PROFILE:-test}"
 # shellcheck source=/dev/null
 source "${IU_CACHE:-$HOME/.cache/inner-universe}/env.sh"
 stamp="$repo/node_modules/.iu-lock-sha"

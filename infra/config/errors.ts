@@ -1,7 +1,8 @@
 import type { z } from "zod";
+import { PROJECT } from "../facts";
 import { show } from "./fields";
 
-export const CONFIG_NAMESPACE = "inner-universe";
+export const CONFIG_NAMESPACE = PROJECT;
 
 /** Every problem in a stack's config, each naming its key path, what is wrong and a valid example. */
 export class ConfigError extends Error {

@@ -5,14 +5,14 @@
  * See docs/restore.md.
  */
 import * as path from "node:path";
-import { type Command, type Context, type FlagSpec, required, wholeNumber } from "../cli";
+import { type Command, type Context, type FlagSpec, type Flags, required, UsageError, wholeNumber } from "../cli";
 import { PROJECT_ROOT } from "../env";
 import { cliOptions, inProject, readStack, type StackFacts, serverControl } from "../stack";
 import { createAws, listAws } from "./aws";
 import { createContainer, restoreContainer } from "./container";
 import { createLocal, restoreLocal } from "./local";
 import { exportDatabase, importDatabase } from "./logical";
-import { find, list, verify } from "./store";
+import { find, isBackupId, list, verify } from "./store";
 
 type Verb = "create" | "list" | "verify" | "restore" | "export" | "import";
 
@@ -35,6 +35,15 @@ const FLAGS: Record<string, FlagSpec> = {
     file: { type: "string", value: "FILE.jsonl", help: "the logical export file" },
     "dry-run": { type: "boolean", help: "AWS: print the snapshot request instead of sending it" },
 };
+/** `--id`: a backup id or `latest`, refused before anything is read when it is anything else (a path, `..`). */
+export function backupIdFlag(flags: Flags): string | undefined {
+    const id = flags.id;
+    if (id === undefined || id === "latest") return undefined;
+    if (typeof id !== "string" || !isBackupId(id))
+        throw new UsageError(`--id ${JSON.stringify(id)}: a backup id looks like 20261204T031500123Z (npm run ops -- backup list), or latest`);
+    return id;
+}
+
 const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, FLAGS[n]!]));
 
 const VERBS: { verb: Verb; summary: string; flags: string[]; example: string }[] = [
@@ -77,8 +86,9 @@ export const backupCommands: Command[] = VERBS.map((v) => ({
 }));
 
 async function backup(command: Verb, ctx: Context): Promise<number> {
-    const values = ctx.flags as { dir?: string; id?: string; keep?: string; file?: string; "dry-run"?: boolean };
+    const values = ctx.flags as { dir?: string; keep?: string; file?: string; "dry-run"?: boolean };
     const keep = wholeNumber(ctx.flags, "keep", 1) ?? 7;
+    const id = backupIdFlag(ctx.flags);
     const file = () => path.resolve(required(ctx.flags, "file", `${command} reads or writes a logical export (FILE.jsonl)`));
     const projectDir = process.env.IU_PROJECT_DIR ?? PROJECT_ROOT;
     const opts = cliOptions(projectDir);
@@ -117,7 +127,7 @@ async function backup(command: Verb, ctx: Context): Promise<number> {
         }
         case "verify": {
             physical(facts, "verify");
-            const b = find(dir(), values.id);
+            const b = find(dir(), id);
             verify(b);
             ctx.print({ id: b.id, verified: true, files: b.manifest.totals.files }, `backup ${b.id}: ${b.manifest.totals.files} files match the manifest (sha256)`);
             return 0;
@@ -125,8 +135,8 @@ async function backup(command: Verb, ctx: Context): Promise<number> {
         case "restore": {
             const r =
                 physical(facts, "restore") === "local"
-                    ? await restoreLocal(facts, await serverControl(ctx.stack, opts), { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log })
-                    : await restoreContainer(facts, { backupDir: dir(), ...(values.id ? { id: values.id } : {}), log });
+                    ? await restoreLocal(facts, await serverControl(ctx.stack, opts), { backupDir: dir(), ...(id ? { id } : {}), log })
+                    : await restoreContainer(facts, { backupDir: dir(), ...(id ? { id } : {}), log });
             print({ restored: r.backup.id, recoveryPoint: r.backup.manifest.recoveryPoint, ...(r.previousRoot ? { previousRoot: r.previousRoot } : {}) });
             return 0;
         }

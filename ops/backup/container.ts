@@ -6,7 +6,7 @@ import { docker } from "../docker";
 import type { StackFacts } from "../stack";
 import { DURABILITY_WINDOW_MS } from "./local";
 import { describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
-import { backupId, FILES, find, prune, type StoredBackup, verify, writeManifest } from "./store";
+import { backupId, FILES, find, makePrivate, privateBackupDir, prune, type StoredBackup, verify, writeManifest } from "./store";
 
 /**
  * Container stacks: the server root is a named Docker volume. The server container is stopped
@@ -94,7 +94,8 @@ export async function createContainer(facts: StackFacts, opts: { backupDir: stri
     const c = facts2(facts);
     const id = backupId(now());
     const partial = path.join(opts.backupDir, `${id}.partial`);
-    fs.mkdirSync(partial, { recursive: true, mode: 0o700 });
+    privateBackupDir(opts.backupDir);
+    fs.mkdirSync(partial, { mode: 0o700 });
     await new Promise((r) => setTimeout(r, DURABILITY_WINDOW_MS));
     log(`stopping ${c.container} (SIGINT through docker stop)`);
     await stop(c.container);
@@ -105,6 +106,7 @@ export async function createContainer(facts: StackFacts, opts: { backupDir: stri
         log(`starting ${c.container} again`);
         await start(c.container);
     }
+    makePrivate(path.join(partial, FILES));
     const manifest: Manifest = {
         format: 1,
         id,

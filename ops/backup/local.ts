@@ -5,7 +5,7 @@ import { DURABILITY_WAIT_MS } from "../../infra/spacetimedb/readiness-impl";
 import type { ServerControl, StackFacts } from "../stack";
 import { inProject } from "../stack";
 import { copyTree, describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
-import { backupId, checkBackupDir, FILES, find, prune, type StoredBackup, verify, writeManifest } from "./store";
+import { backupId, checkBackupDir, FILES, find, makePrivate, privateBackupDir, prune, type StoredBackup, verify, writeManifest } from "./store";
 
 /**
  * SpacetimeDB 1.2 buffers committed transactions and flushes them on an interval (see
@@ -48,7 +48,8 @@ export async function createLocal(facts: StackFacts, control: ServerControl, opt
     if (!fs.existsSync(path.join(root, "data"))) throw new Error(`${root}/data does not exist: nothing to back up`);
     const id = backupId(now());
     const partial = path.join(opts.backupDir, `${id}.partial`);
-    fs.mkdirSync(opts.backupDir, { recursive: true, mode: 0o700 });
+    privateBackupDir(opts.backupDir);
+    fs.mkdirSync(partial, { mode: 0o700 });
     await sleep(DURABILITY_WINDOW_MS);
     log(`stopping the server (${control.stop})`);
     runStep(facts, control, control.stop);
@@ -59,6 +60,7 @@ export async function createLocal(facts: StackFacts, control: ServerControl, opt
         log(`starting the server again (${control.start})`);
         runStep(facts, control, control.start);
     }
+    makePrivate(path.join(partial, FILES));
     const tree = describeTree(path.join(partial, FILES));
     const manifest: Manifest = {
         format: 1,

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatProblems, type Manifest, verifyTree } from "./manifest";
+import { formatProblems, type Manifest, verifyTree, walk } from "./manifest";
 
 /**
  * Where a stack's physical backups live: `<backupDir>/<id>/{manifest.json,files/}`. The id is the
@@ -18,6 +18,37 @@ export function backupId(now: Date): string {
 }
 
 const ID = /^\d{8}T\d{9}Z$/;
+
+/** Whether `id` is a backup id (what backupId makes): nothing else may name a directory under the backup dir. */
+export const isBackupId = (id: string) => ID.test(id);
+
+/**
+ * A backup holds the server's private JWT signing key, the database's ownership anchor: its
+ * directory is its owner's alone. Made 0700 when missing; one that others can enter or read is
+ * refused (naming the fix), never loosened or tightened behind the operator's back.
+ */
+export function privateBackupDir(backupDir: string): void {
+    if (!fs.existsSync(backupDir)) {
+        fs.mkdirSync(backupDir, { recursive: true, mode: 0o700 });
+        fs.chmodSync(backupDir, 0o700);
+        return;
+    }
+    const mode = fs.statSync(backupDir).mode & 0o777;
+    if (mode & 0o077) {
+        throw new Error(
+            `backup dir ${backupDir} is open to others (mode ${mode.toString(8).padStart(3, "0")}): a backup holds the server's private signing key; \`chmod 700 ${backupDir}\` or choose another --dir`,
+        );
+    }
+}
+
+/** Takes group and other permissions off every entry of a copied tree (the signing key among them) before its manifest is written. */
+export function makePrivate(root: string): void {
+    for (const rel of ["", ...walk(root)]) {
+        const full = path.join(root, rel);
+        const st = fs.lstatSync(full);
+        if (!st.isSymbolicLink() && st.mode & 0o077) fs.chmodSync(full, st.mode & 0o7700);
+    }
+}
 
 /** True when `inner` is `outer` or lies beneath it. */
 export function isWithin(outer: string, inner: string): boolean {

@@ -4,6 +4,7 @@
  * the program renders; the full set of checks is test/e2e/drill.test.ts).
  */
 import * as path from "node:path";
+import { backupIdFlag } from "../backup/command";
 import type { Command } from "../cli";
 import { EXIT } from "../cli";
 import { PROJECT_ROOT } from "../env";
@@ -16,7 +17,7 @@ export const drillCommands: Command[] = [
         path: ["drill", "restore"],
         summary: "the restore drill: a backup restored into a throw-away stack, readiness and every row checked",
         details: "Prints the recovery point, the rows checked and the seconds taken; exit 1 when any check fails.",
-        examples: ["npm run ops -- drill restore --stack dev", "npm run ops -- drill restore --stack test --id 20261204T031500Z --json"],
+        examples: ["npm run ops -- drill restore --stack dev", "npm run ops -- drill restore --stack test --id 20261204T031500123Z --json"],
         stack: "required",
         json: true,
         flags: {
@@ -24,6 +25,7 @@ export const drillCommands: Command[] = [
             id: { type: "string", value: "ID", help: "which backup (default: latest)" },
         },
         run: async (ctx) => {
+            const id = backupIdFlag(ctx.flags);
             const projectDir = process.env.IU_PROJECT_DIR ?? PROJECT_ROOT;
             const cli = cliOptions(projectDir);
             const facts = await readStack(ctx.stack, cli);
@@ -31,7 +33,6 @@ export const drillCommands: Command[] = [
                 throw new Error(`drill restore of a ${facts.target.runtime} stack: restore drills run on local and docker backups (AWS: docs/restore.md)`);
             }
             const dir = typeof ctx.flags.dir === "string" ? path.resolve(ctx.flags.dir) : inProject(facts, facts.target.backupDir);
-            const id = typeof ctx.flags.id === "string" ? ctx.flags.id : undefined;
             ctx.progress(`drill restore: restoring ${id ?? "the latest backup"} of ${ctx.stack} into a throw-away stack (about a minute)…`);
             const report = await drill(facts, { backupDir: dir, ...(id ? { id } : {}), cli, log: ctx.progress });
             const { text, ...fields } = report;

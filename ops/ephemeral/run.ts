@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { containerName } from "../../infra/facts";
 import { daemonFiles, stackLayout } from "../../infra/lib/localLayout";
 import { assertDataUnprotected, type EphemeralPorts, ephemeralConfig, ProtectedStackError, protectedResources } from "./config";
 import { findLeaks, formatLeaks, type LeakProbes, type LeakReport, type LeakTarget } from "./leaks";
@@ -159,7 +160,7 @@ export async function runEphemeral(opts: RunOptions, deps: EphemeralDeps): Promi
         pids,
         ports: [ports.spacetimedb, ports.tls].filter((p) => p > 0),
         stackFile: path.join(workDir, `Pulumi.${stack}.yaml`),
-        dockerNamePrefix: `inner-universe-${stack}`,
+        dockerNamePrefix: containerName(stack),
     };
     const teardownReport = await teardown(handle, target, { ...opts, backendUrl: opts.backendUrl, workDir }, deps);
     if (!teardownReport.refused) deps.removeDir(root);
@@ -238,7 +239,7 @@ export function targetFromConfig(stack: string, values: Record<string, unknown>,
         pids: [],
         ports,
         stackFile: path.join(workDir, `Pulumi.${stack}.yaml`),
-        dockerNamePrefix: `inner-universe-${stack}`,
+        dockerNamePrefix: containerName(stack),
     };
 }
 

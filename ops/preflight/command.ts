@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { StackConfig } from "../../infra/config";
+import { containerVolumeName } from "../../infra/facts";
 import { buildWasm, WasmBuildError } from "../../infra/lib/wasmBuild";
 import type { Command, Context } from "../cli";
 import { PROJECT_ROOT, toolEnv } from "../env";
@@ -147,7 +148,7 @@ function succeeds(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<
 /** The server root, or the nearest existing ancestor it would be created under, must take a file. */
 function dataDirFact(cfg: StackConfig): DataDirFact {
     if (cfg.runtime === "aws") return { kind: "elsewhere", where: `the data volume mounted at ${cfg.spacetimedb.root_dir} on the instance` };
-    if (cfg.runtime === "docker") return { kind: "elsewhere", where: cfg.spacetimedb.in_memory ? "in memory (container)" : `docker volume inner-universe-${cfg.stack}-stdb` };
+    if (cfg.runtime === "docker") return { kind: "elsewhere", where: cfg.spacetimedb.in_memory ? "in memory (container)" : `docker volume ${containerVolumeName(cfg.stack)}` };
     const dir = cfg.spacetimedb.root_dir;
     let probed = dir;
     while (!fs.existsSync(probed) && path.dirname(probed) !== probed) probed = path.dirname(probed);

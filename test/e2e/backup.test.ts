@@ -43,6 +43,11 @@ async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
     }
 }
 
+/** Every file under dir (the backend's state, its backups and history). */
+function walkFiles(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+}
+
 async function killServer(stack: string): Promise<void> {
     const pid = readPid(stack);
     process.kill(pid, "SIGKILL");
@@ -126,6 +131,42 @@ describe("physical backup and restore of the dev stack", () => {
         expect(verified.stdout).toMatch(/match the manifest/);
     });
 
+    it("the signing key is its owner's alone, live and in the backup; an open --dir is refused; state and logs hold neither key nor token", async () => {
+        const mode = (f: string) => fs.statSync(f).mode & 0o777;
+        const root = path.resolve(checkout, dev.target.rootDir!);
+        expect(mode(root)).toBe(0o700);
+        expect(mode(path.join(root, "config", "id_ecdsa"))).toBe(0o600);
+        const [made] = JSON.parse((await backup("list", "--stack", DEV, "--json")).stdout) as { id: string }[];
+        const backups = path.resolve(checkout, dev.target.backupDir);
+        expect(mode(backups)).toBe(0o700);
+        expect(mode(path.join(backups, made!.id))).toBe(0o700);
+        expect(mode(path.join(backups, made!.id, "files", "config", "id_ecdsa"))).toBe(0o600);
+        // A destination others can read is refused before the server is touched; nothing is written there.
+        const open = path.join(tmp, "open-backups");
+        fs.mkdirSync(open, { mode: 0o755 });
+        fs.chmodSync(open, 0o755);
+        const pidBefore = readPid(DEV);
+        const refused = await backup("create", "--stack", DEV, "--dir", open);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`backup dir ${open} is open to others (mode 755)`);
+        expect(fs.readdirSync(open)).toEqual([]);
+        expect(readPid(DEV)).toBe(pidBefore);
+        // The key's body and the deployer token never appear in clear in the state or the server's log.
+        const keyBody = fs
+            .readFileSync(path.join(root, "config", "id_ecdsa"), "utf8")
+            .split("\n")
+            .filter((l) => l && !l.startsWith("-----"))
+            .join("");
+        expect(keyBody.length).toBeGreaterThan(40);
+        const scanned = [...walkFiles(path.join(tmp, "backend")), path.join(stateDir, DEV, "stdb.log")];
+        expect(scanned.length).toBeGreaterThan(1);
+        for (const f of scanned) {
+            const text = fs.readFileSync(f, "utf8").replace(/\\n|\s/g, "");
+            expect(text.includes(keyBody), `${f} holds the private key`).toBe(false);
+            expect(text.includes(dev.token), `${f} holds the deployer token`).toBe(false);
+        }
+    });
+
     it("destroy the data, restore: every row identical, the deployer token accepted, the next `up` changes nothing", async () => {
         // A write after the backup: the restore goes back to the recovery point, so it must be gone.
         await callOk(dev.target.adminUrl, dev.target.database, dev.token, "set_config", ["e2e_after", "after-backup"]);
@@ -191,6 +232,7 @@ describe("logical export and import", () => {
         file = path.join(tmp, "dev-export.jsonl");
         const r = await backup("export", "--stack", DEV, "--file", file);
         expect(r.code, r.stderr).toBe(0);
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600);
         expect(fs.readFileSync(file, "utf8").split("\n")[0]).toContain('"format":"inner-universe-export"');
         await up(FRESH);
         fresh = await facts(FRESH);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cacheRoot, EXPORT_TABLES, SERVER_VERSION, standaloneStartArgs } from "../../infra/facts";
+import { cacheRoot, EXPORT_TABLES, HOST_ROOT_DIR, SERVER_VERSION, standaloneStartArgs } from "../../infra/facts";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -47,5 +47,12 @@ describe("facts other languages repeat", () => {
         execFileSync("sh", [path.join(dir, "spacetime"), `--root-dir=${root}`, "start", "--listen-addr", "0.0.0.0:3000"]);
         expect(fs.readFileSync(path.join(dir, "argv"), "utf8").trim()).toBe([...standaloneStartArgs(root), "--listen-addr", "0.0.0.0:3000"].join(" "));
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("the test image keeps its root where the program mounts the volume (HOST_ROOT_DIR)", () => {
+        const script = read("toolchain/build-test-image.sh");
+        const cmd = JSON.parse(script.match(/^CMD (\[.*\])$/m)![1]!) as string[];
+        expect(cmd[0]).toBe(`--root-dir=${HOST_ROOT_DIR}`);
+        expect(script).toMatch(new RegExp(`^root=${HOST_ROOT_DIR}$`, "m"));
     });
 });

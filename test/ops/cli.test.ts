@@ -58,6 +58,27 @@ describe.each(COMMANDS.filter((c) => !c.passThrough).map((c) => [c.path.join(" "
     });
 });
 
+/** Names that must never reach a path, a shell or the CLI: refused by the parser, before any command runs. */
+const HOSTILE_STACKS = ["../prod", "a/b", "/etc", "x\u0000y", "dev;rm -rf ~", "$(id)", "`id`", "dev prod", ".hidden", "..", "", "a".repeat(101), "dév"];
+const HOSTILE_IDS = ["../../etc", "latest/..", "20261204T031500123Z/..", "20261204T031500123Z\u0000", "*", "; rm -rf ~", "20261204"];
+
+describe.each(COMMANDS.filter((c) => c.stack !== "none" || c.flags?.stack).map((c) => [c.path.join(" "), c] as const))("ops %s with a hostile --stack", (_name, command) => {
+    it.each(HOSTILE_STACKS.map((s) => [JSON.stringify(s), s] as const))("refuses %s, exit 2, running nothing", async (_shown, stack) => {
+        const run = vi.spyOn(command, "run");
+        expect(await main([...words(command), "--stack", stack])).toBe(EXIT.usage);
+        expect(err.join("")).toContain("a stack name is 1–100 letters, digits");
+        expect(err.join("")).not.toContain("\u0000");
+        expect(run).not.toHaveBeenCalled();
+    });
+});
+
+describe.each(COMMANDS.filter((c) => c.flags?.id).map((c) => [c.path.join(" "), c] as const))("ops %s with a hostile --id", (_name, command) => {
+    it.each(HOSTILE_IDS.map((s) => [JSON.stringify(s), s] as const))("refuses %s before reading anything, exit 2", async (_shown, id) => {
+        expect(await main([...words(command), "--stack", "dev", "--id", id])).toBe(EXIT.usage);
+        expect(err.join("")).toContain("a backup id looks like");
+    });
+});
+
 describe("the command line", () => {
     it("names an unknown command and lists the known ones, exit 2", async () => {
         expect(await main(["frobnicate"])).toBe(EXIT.usage);
@@ -83,6 +104,13 @@ describe("the command line", () => {
     it("a usage error inside a command (a bad value) is exit 2 too", async () => {
         expect(await main(["status", "--logs", "lots"])).toBe(EXIT.usage);
         expect(err.join("")).toContain("--logs: expected a whole number ≥ 0");
+    });
+
+    it("takes the plain stack names Pulumi takes", () => {
+        for (const stack of ["dev", "prod", "eph-pr-12-20261204-ab12", "team_a.staging", "A1"]) {
+            const p = parse(["status", "--stack", stack]);
+            expect("command" in p && p.ctx.stack).toBe(stack);
+        }
     });
 
     it("every noun-verb path is unique", () => {

@@ -19,7 +19,9 @@ let env: Record<string, string>;
 const FAKE = `#!/usr/bin/env bash
 if [[ $1 == --version ]]; then echo "spacetimedb tool version 1.2.0; spacetimedb-lib version 1.2.0;"; exit 0; fi
 echo "$*" >> "$IU_ARGS_LOG"
-while [[ $# -gt 0 ]]; do [[ $1 == --listen-addr ]] && listen=$2; shift; done
+while [[ $# -gt 0 ]]; do [[ $1 == --listen-addr ]] && listen=$2; [[ $1 == --jwt-priv-key-path ]] && key=$2; shift; done
+# Like 1.2: a missing keypair is generated with the process's default permissions.
+[[ -f $key ]] || echo "PRIVATE KEY" > "$key"
 www=$(mktemp -d); mkdir -p "$www/v1"; touch "$www/v1/ping"
 python3 -m http.server --bind "\${listen%:*}" "\${listen#*:}" --directory "$www" >/dev/null 2>&1 &
 child=$!
@@ -68,6 +70,24 @@ afterAll(() => {
 });
 
 describe("server-ctl.sh", () => {
+    it("start keeps the root, the signing key and everything the server writes its owner's alone", () => {
+        const root = env.IU_ROOT_DIR!;
+        // A root an earlier version left open: 0755 directories, a 0644 key.
+        fs.mkdirSync(path.join(root, "config"), { recursive: true, mode: 0o755 });
+        fs.chmodSync(root, 0o755);
+        fs.writeFileSync(path.join(root, "config", "id_ecdsa.pub"), "PUBLIC KEY", { mode: 0o644 });
+        const r = ctl("start");
+        expect(r.status, r.stderr).toBe(0);
+        const mode = (f: string) => fs.statSync(path.join(root, f)).mode & 0o777;
+        expect(mode(".")).toBe(0o700);
+        expect(mode("config")).toBe(0o700);
+        expect(mode("config/id_ecdsa.pub")).toBe(0o600);
+        // Written by the server after the start: the umask it runs under.
+        expect(mode("config/id_ecdsa")).toBe(0o600);
+        expect(ctl("stop").status).toBe(0);
+        fs.rmSync(env.IU_SIGNAL_LOG!, { force: true });
+    });
+
     it("start detaches the server, waits for /v1/ping and reports its pid", () => {
         const r = ctl("start");
         expect(r.status, r.stderr).toBe(0);

@@ -9,7 +9,7 @@ import { DURABILITY_WAIT_MS, probeDurable } from "../../../infra/spacetimedb/rea
 import { DURABILITY_WINDOW_MS } from "../../../ops/backup/local";
 import { plainRows, plainValue, readExport } from "../../../ops/backup/logical";
 import { copyTree, describeTree, verifyTree } from "../../../ops/backup/manifest";
-import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, verify } from "../../../ops/backup/store";
+import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, makePrivate, privateBackupDir, verify } from "../../../ops/backup/store";
 import { serverControlOf } from "../../../ops/stack";
 
 let tmp: string;
@@ -307,5 +307,44 @@ describe("durability after deploy", () => {
         } finally {
             server.close();
         }
+    });
+});
+
+describe("backups are their owner's alone (they hold the private signing key)", () => {
+    it("a missing backup dir is made 0700", () => {
+        const dir = path.join(tmp, "backups", "dev");
+        privateBackupDir(dir);
+        expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    });
+
+    it.each([0o755, 0o750, 0o705, 0o777])("a backup dir of mode %o is refused with the fix, and left as it is", (mode) => {
+        const dir = path.join(tmp, "open");
+        fs.mkdirSync(dir);
+        fs.chmodSync(dir, mode);
+        expect(() => privateBackupDir(dir)).toThrow(`backup dir ${dir} is open to others (mode ${mode.toString(8)})`);
+        expect(() => privateBackupDir(dir)).toThrow(`chmod 700 ${dir}`);
+        expect(fs.statSync(dir).mode & 0o777).toBe(mode);
+        expect(fs.readdirSync(dir)).toEqual([]);
+    });
+
+    it("a private one is taken as it is", () => {
+        const dir = path.join(tmp, "private");
+        fs.mkdirSync(dir, { mode: 0o700 });
+        expect(() => privateBackupDir(dir)).not.toThrow();
+    });
+
+    it("a copied root loses every group and other permission; symlinks, contents and hard links stay", () => {
+        const root = path.join(tmp, "root");
+        fakeRoot(root);
+        fs.chmodSync(path.join(root, "config", "id_ecdsa"), 0o644);
+        const copy = path.join(tmp, "copy");
+        copyTree(root, copy);
+        makePrivate(copy);
+        const tree = describeTree(copy);
+        for (const f of tree.files) if (f.kind !== "symlink") expect(f.mode & 0o077, f.path).toBe(0);
+        expect(fs.statSync(path.join(copy, "config", "id_ecdsa")).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(copy).mode & 0o077).toBe(0);
+        expect(fs.readlinkSync(path.join(copy, "pub-link"))).toBe("config/id_ecdsa.pub");
+        expect(verifyTree(copy, describeTree(root).files).filter((p) => !/mode/.test(p.problem))).toEqual([]);
     });
 });

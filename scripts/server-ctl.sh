@@ -24,8 +24,10 @@ start() {
     local args=(start --data-dir "$root/data" --jwt-pub-key-path "$root/config/id_ecdsa.pub"
         --jwt-priv-key-path "$root/config/id_ecdsa" --listen-addr "$listen")
     [[ ${IU_IN_MEMORY:?IU_IN_MEMORY is required} == 1 ]] && args+=(--in-memory)
-    # What the process runs with; a running server with another fingerprint is restarted.
-    local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required}"
+    # What the process runs with; a running server with another fingerprint is restarted. The
+    # version is part of it: a changed spacetimedb.version is a restart on that version or a refusal,
+    # never a server left running on the old one while the outputs name the new.
+    local fingerprint="$bin ${args[*]} log=${IU_LOG_LEVEL:?IU_LOG_LEVEL is required}${IU_SERVER_VERSION:+ version=$IU_SERVER_VERSION}"
     if daemon_alive "$pidfile" "$name" && [[ -f $fpfile && $(<"$fpfile") == "$fingerprint" ]] &&
         curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
         chmod -R go-rwx "$root"
@@ -40,6 +42,7 @@ start() {
         echo "$bin is not SpacetimeDB $IU_SERVER_VERSION: $("$bin" --version | head -n1)" >&2
         exit 1
     fi
+    refuse_downgrade
     stop
     mkdir -p "$root/data" "$root/config"
     # The root holds the private JWT signing key (1.2 writes it 0644): the owner's alone, and so is
@@ -52,6 +55,23 @@ start() {
     echo "$fingerprint" >"$fpfile"
     wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}" "$pidfile" "$name" "$logfile"
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"
+}
+
+# A server start writes its version into data/metadata.toml, and an older server then refuses the
+# root ("a newer, incompatible version"): the only way back is a backup taken before the upgrade.
+# Checked before the running server is stopped, so a refused downgrade changes nothing at all.
+refuse_downgrade() {
+    local meta="$root/data/metadata.toml" disk ours
+    [[ -f $meta ]] || return 0
+    disk=$(sed -n 's/^version = "\([0-9][0-9.]*\)"$/\1/p' "$meta" | head -n1)
+    ours=$("$bin" --version | sed -n 's/.*tool version \([0-9][0-9.]*\);.*/\1/p' | head -n1)
+    [[ -n $disk && -n $ours && $disk != "$ours" ]] || return 0
+    if [[ $(printf '%s\n%s\n' "$disk" "$ours" | sort -V | tail -n1) == "$disk" ]]; then
+        echo "refusing a downgrade: the server root $root was last run by SpacetimeDB $disk and $bin is $ours." >&2
+        echo "SpacetimeDB upgrades are one-way (data/metadata.toml): $ours cannot open this root, and nothing was stopped." >&2
+        echo "To run $ours again, restore a backup taken before the upgrade: npm run ops -- backup list --stack STACK, then backup restore --stack STACK --id ID" >&2
+        exit 1
+    fi
 }
 
 stop() {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DELETE_DATA_POLICIES, SERVER_VERSION, serverImage } from "../facts";
+import { DELETE_DATA_POLICIES, SERVER_VERSION, serverImage, VERIFIED_SERVER_VERSIONS } from "../facts";
 import { type AwsConfig, awsSchema, awsStackProblems } from "./aws";
 import { bool, DNS_LABELS, doc, IPV4, intRange, oneOf, pattern, SEMVER } from "./fields";
 
@@ -32,7 +32,12 @@ const publishSection = z.strictObject({
 });
 
 const spacetimedbSection = z.strictObject({
-    version: doc(pattern(SEMVER, `a version like ${SERVER_VERSION}`).default(SERVER_VERSION), "SpacetimeDB server version", SERVER_VERSION),
+    version: doc(
+        pattern(SEMVER, `a version like ${SERVER_VERSION}`).default(SERVER_VERSION),
+        `SpacetimeDB server version; verified: ${VERIFIED_SERVER_VERSIONS.join(", ")} (others need accept_unverified_version)`,
+        SERVER_VERSION,
+    ),
+    accept_unverified_version: doc(bool().default(false), "Run a spacetimedb.version this project has not verified (upgrades are one-way: take a backup first)", false),
     address: doc(
         z
             .string()
@@ -236,6 +241,13 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
         if (!taken.has(path.join("."))) ctx.addIssue({ code: "custom", path, message, input: undefined });
     };
 
+    const version = c.spacetimedb.version;
+    if (c.runtime !== "remote" && typeof version === "string" && !VERIFIED_SERVER_VERSIONS.includes(version) && c.spacetimedb.accept_unverified_version !== true) {
+        fail(
+            ["spacetimedb", "version"],
+            `${version} is not a server version this project has verified (${VERIFIED_SERVER_VERSIONS.join(", ")}); use one of them, or set spacetimedb.accept_unverified_version: true to run it anyway`,
+        );
+    }
     if (!c.module.build && !c.module.wasm_path) {
         fail(["module", "wasm_path"], "required when module.build is false (a path to a built .wasm)");
     }
@@ -291,7 +303,7 @@ function checkCombinations(cfg: z.output<z.ZodObject<any>> & Record<string, any>
 interface ParsedStackConfigShape {
     runtime: Runtime;
     module: { build: boolean; wasm_path?: string };
-    spacetimedb: { version: string; address: string; port: number; in_memory: boolean; publish: { delete_data: string } };
+    spacetimedb: { version: string; accept_unverified_version?: boolean; address: string; port: number; in_memory: boolean; publish: { delete_data: string } };
     tls: { enabled: boolean; mode: string; domain?: string; email?: string; acme_ca?: string; port: number };
     protect: { data: boolean; delete_data_on_destroy: boolean };
     aws?: unknown;

@@ -14,12 +14,15 @@ export const PROJECT = "inner-universe";
 /** The SpacetimeDB server this project builds (toolchain/setup-tools.sh), runs and has verified. */
 export const SERVER_VERSION = "1.2.0";
 
+/** The version before it: the upgrade drill writes data on it, then upgrades (test/e2e/upgrade.test.ts). */
+export const PREVIOUS_SERVER_VERSION = "1.1.1";
+
 /**
  * The server versions this project has verified end to end (the e2e suite and the drills run
  * them). Any other `spacetimedb.version` is refused at config time unless the stack opts in with
  * `spacetimedb.accept_unverified_version: true`.
  */
-export const VERIFIED_SERVER_VERSIONS: readonly string[] = [SERVER_VERSION];
+export const VERIFIED_SERVER_VERSIONS: readonly string[] = [PREVIOUS_SERVER_VERSION, SERVER_VERSION];
 
 /** The official image of a server version (entrypoint `spacetime`, port 3000, user `spacetime`). */
 export const serverImage = (version: string = SERVER_VERSION) => `clockworklabs/spacetime:v${version}`;

@@ -15,6 +15,8 @@ mkdir -p "$cache"
 NODE_VERSION=22.23.3
 PULUMI_VERSION=3.274.1
 STDB_VERSION=1.2.0
+# The version before it, for the upgrade drill (test/e2e/upgrade.test.ts); never on PATH.
+STDB_PREVIOUS_VERSION=1.1.1
 ACTIONLINT_VERSION=1.7.12
 SHFMT_VERSION=3.14.1
 MOTO_VERSION=5.2.5
@@ -25,7 +27,7 @@ DEV_PACKAGES=(curl ca-certificates openssl git caddy rustc-web cargo-web rust-we
 TEST_PACKAGES=(docker.io shellcheck cloud-init systemd busybox-static xfsprogs debootstrap python3-venv)
 # Built tools per profile; each one's build prints a progress line with its one-time cost on 2 cores.
 DEV_TOOLS=(node pulumi language-host spacetimedb)
-TEST_TOOLS=(spacetimedb-cli actionlint shfmt moto)
+TEST_TOOLS=(spacetimedb-cli spacetimedb-previous actionlint shfmt moto)
 
 plan=no
 if [[ ${1:-} == --plan ]]; then
@@ -153,15 +155,20 @@ stdb_bin() {
         dirname "$(command -v spacetimedb-standalone)"
         return
     fi
-    local dir="$cache/spacetimedb-standalone-$STDB_VERSION"
+    stdb_build "$STDB_VERSION"
+}
+
+# stdb_build VERSION: spacetimedb-standalone VERSION from crates.io into the cache (bin dir on stdout).
+stdb_build() {
+    local version=$1 dir="$cache/spacetimedb-standalone-$1"
     if [[ ! -x $dir/bin/spacetimedb-standalone ]]; then
         local t=$SECONDS
-        log "spacetimedb-standalone $STDB_VERSION from crates.io (one-time, ~12-30 min on 2 cores)"
+        log "spacetimedb-standalone $version from crates.io (one-time, ~12-30 min on 2 cores)"
         rm -rf "$dir.partial"
-        CARGO_TARGET_DIR="$cache/build/stdb-target" cargo install --locked --quiet \
-            --root "$dir.partial" "spacetimedb-standalone@$STDB_VERSION"
-        rm -rf "$dir" "$cache/build/stdb-target" && mv "$dir.partial" "$dir"
-        log "spacetimedb-standalone built in $(elapsed "$t")"
+        CARGO_TARGET_DIR="$cache/build/stdb-$version-target" cargo install --locked --quiet \
+            --root "$dir.partial" "spacetimedb-standalone@$version"
+        rm -rf "$dir" "$cache/build/stdb-$version-target" && mv "$dir.partial" "$dir"
+        log "spacetimedb-standalone $version built in $(elapsed "$t")"
     fi
     echo "$dir/bin"
 }
@@ -242,6 +249,7 @@ proot=$(pulumi_root)
 lhbin=$(language_host_bin "$proot")
 stdbbin=$(stdb_bin)
 if wants spacetimedb-cli; then stdbclibin=$(stdb_cli_bin "$stdbbin"); else stdbclibin=$(built "$cache/spacetimedb-cli-$STDB_VERSION/bin" spacetimedb-cli); fi
+if wants spacetimedb-previous; then prevbin=$(stdb_build "$STDB_PREVIOUS_VERSION"); else prevbin=$(built "$cache/spacetimedb-standalone-$STDB_PREVIOUS_VERSION/bin" spacetimedb-standalone); fi
 if wants actionlint; then albin=$(actionlint_bin); else albin=$(built "$cache/actionlint-$ACTIONLINT_VERSION" actionlint); fi
 if wants shfmt; then shfmtbin=$(shfmt_bin); else shfmtbin=$(built "$cache/shfmt-$SHFMT_VERSION" shfmt); fi
 if wants moto; then motobin=$(moto_bin); else motobin=$(built "$cache/moto-$MOTO_VERSION/bin" moto_server); fi
@@ -259,6 +267,7 @@ cat >"$cache/tools.json.tmp" <<JSON
   "NODE_BIN": "$nodebin",
   "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
   "SPACETIMEDB_CLI": "$(at "$stdbclibin" spacetimedb-cli)",
+  "SPACETIMEDB_PREVIOUS_BIN": "$(at "$prevbin" spacetimedb-standalone)",
   "ACTIONLINT": "$(at "$albin" actionlint)",
   "MOTO_SERVER": "$(at "$motobin" moto_server)"
 }

@@ -137,7 +137,7 @@ async function backup(command: Verb, ctx: Context): Promise<number> {
                 physical(facts, "restore") === "local"
                     ? await restoreLocal(facts, await serverControl(ctx.stack, opts), { backupDir: dir(), ...(id ? { id } : {}), log })
                     : await restoreContainer(facts, { backupDir: dir(), ...(id ? { id } : {}), log });
-            print({ restored: r.backup.id, recoveryPoint: r.backup.manifest.recoveryPoint, ...(r.previousRoot ? { previousRoot: r.previousRoot } : {}) });
+            print({ restored: r.backup.id, recoveryPoint: r.backup.manifest.recoveryPoint, started: r.started, ...(r.previousRoot ? { previousRoot: r.previousRoot } : {}) });
             return 0;
         }
         case "export": {

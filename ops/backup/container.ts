@@ -128,7 +128,7 @@ export async function createContainer(facts: StackFacts, opts: { backupDir: stri
 export async function restoreContainer(
     facts: StackFacts,
     opts: { backupDir: string; id?: string; now?: () => Date; log?: (l: string) => void },
-): Promise<{ backup: StoredBackup; previousRoot?: string }> {
+): Promise<{ backup: StoredBackup; previousRoot?: string; started: boolean }> {
     const log = opts.log ?? (() => {});
     const c = facts2(facts);
     const backup = find(opts.backupDir, opts.id);
@@ -162,5 +162,5 @@ export async function restoreContainer(
     }
     log(`starting ${c.container}`);
     await start(c.container);
-    return { backup, previousRoot: `volume ${aside}` };
+    return { backup, previousRoot: `volume ${aside}`, started: true };
 }

@@ -5,6 +5,7 @@ import { DURABILITY_WAIT_MS } from "../../infra/spacetimedb/readiness-impl";
 import type { ServerControl, StackFacts } from "../stack";
 import { inProject } from "../stack";
 import { copyTree, describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
+import { compareVersions, rootVersion } from "./serverVersion";
 import { backupId, checkBackupDir, FILES, find, makePrivate, privateBackupDir, prune, type StoredBackup, verify, writeManifest } from "./store";
 
 /**
@@ -84,6 +85,8 @@ export interface RestoreResult {
     backup: StoredBackup;
     /** Where the replaced root was moved (kept: nothing is deleted by a restore). */
     previousRoot?: string;
+    /** false: a backup from an older server version, left for the next `up` on that version to start. */
+    started: boolean;
 }
 
 /**
@@ -111,7 +114,17 @@ export async function restoreLocal(
     copyTree(path.join(backup.dir, FILES), root);
     const problems = verifyTree(root, backup.manifest.files);
     if (problems.length > 0) throw new Error(formatProblems(`restored root ${root}`, problems) + (previousRoot ? `\nthe previous root is kept at ${previousRoot}` : ""));
+    // A backup from before an upgrade is the way back: started on the newer binary the stack last
+    // ran, it would be upgraded again (one-way). It waits for its own version instead.
+    const was = rootVersion(root);
+    const runs = control.environment.IU_SERVER_VERSION;
+    if (was && runs && compareVersions(was, runs) < 0) {
+        log(
+            `not starting the server: backup ${backup.id} was taken on SpacetimeDB ${was} and the stack last ran ${runs}; a start on ${runs} would upgrade it again. Set inner-universe:spacetimedb.version ${was} (with its binary) and run \`bash scripts/dev.sh\` to start it on ${was}`,
+        );
+        return { backup, started: false, ...(previousRoot ? { previousRoot } : {}) };
+    }
     log(`starting the server (${control.start})`);
     runStep(facts, control, control.start);
-    return { backup, ...(previousRoot ? { previousRoot } : {}) };
+    return { backup, started: true, ...(previousRoot ? { previousRoot } : {}) };
 }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cacheRoot, EXPORT_TABLES, HOST_ROOT_DIR, SERVER_VERSION, standaloneStartArgs } from "../../infra/facts";
+import { cacheRoot, EXPORT_TABLES, HOST_ROOT_DIR, PREVIOUS_SERVER_VERSION, SERVER_VERSION, standaloneStartArgs } from "../../infra/facts";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
 
 /**
@@ -14,10 +14,13 @@ const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
 const bash = (script: string, env: Record<string, string> = {}) => execFileSync("bash", ["-c", script], { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8" });
 
 describe("facts other languages repeat", () => {
-    it("toolchain/setup-tools.sh builds the server version the program runs", () => {
-        const line = read("toolchain/setup-tools.sh").match(/^STDB_VERSION=.*$/m)?.[0];
-        expect(line, "setup-tools.sh has no STDB_VERSION= line").toBeDefined();
-        expect(bash(`${line}; printf %s "$STDB_VERSION"`)).toBe(SERVER_VERSION);
+    it.each([
+        ["STDB_VERSION", SERVER_VERSION],
+        ["STDB_PREVIOUS_VERSION", PREVIOUS_SERVER_VERSION],
+    ])("toolchain/setup-tools.sh builds the server versions the program runs and the upgrade drill verifies (%s)", (name, version) => {
+        const line = read("toolchain/setup-tools.sh").match(new RegExp(`^${name}=.*$`, "m"))?.[0];
+        expect(line, `setup-tools.sh has no ${name}= line`).toBeDefined();
+        expect(bash(`${line}; printf %s "$${name}"`)).toBe(version);
     });
 
     it.each(["toolchain/setup-tools.sh", "toolchain/bootstrap.sh", "toolchain/dockerd.sh", "ops/drill/host/rootfs.sh"])(

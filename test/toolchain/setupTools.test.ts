@@ -25,12 +25,12 @@ describe("setup profiles", () => {
     });
 
     it("builds none of the tools only the tests use", () => {
-        for (const t of ["spacetimedb-cli", "actionlint", "shfmt", "moto"]) expect(dev.tools).not.toContain(t);
+        for (const t of ["spacetimedb-cli", "spacetimedb-previous", "actionlint", "shfmt", "moto"]) expect(dev.tools).not.toContain(t);
         for (const p of ["docker.io", "debootstrap", "shellcheck", "cloud-init", "python3-venv"]) expect(dev.debian).not.toContain(p);
     });
 
     it("the test profile is the dev profile and the test tools", () => {
-        expect(test.tools).toEqual([...dev.tools, "spacetimedb-cli", "actionlint", "shfmt", "moto"]);
+        expect(test.tools).toEqual([...dev.tools, "spacetimedb-cli", "spacetimedb-previous", "actionlint", "shfmt", "moto"]);
         expect(test.debian).toEqual(expect.arrayContaining([...dev.debian, "docker.io", "debootstrap", "shellcheck"]));
     });
 

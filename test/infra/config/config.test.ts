@@ -58,7 +58,7 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
     ["unknown top-level key", { spacetimdb: { port: 1 } }, "inner-universe", 'unknown key "spacetimdb"'],
     ["unknown nested key", { server: { max_conections: 5 } }, "inner-universe:server", 'unknown key "max_conections"'],
     ["bad version", { spacetimedb: { version: "latest" } }, "inner-universe:spacetimedb.version", "a version like 1.2.0"],
-    ["unverified version", { spacetimedb: { version: "1.3.0" } }, "inner-universe:spacetimedb.version", "1.3.0 is not a server version this project has verified (1.2.0)"],
+    ["unverified version", { spacetimedb: { version: "1.3.0" } }, "inner-universe:spacetimedb.version", "1.3.0 is not a server version this project has verified (1.1.1, 1.2.0)"],
     ["bad database name", { spacetimedb: { database: "Inner_Universe" } }, "inner-universe:spacetimedb.database", "lower-case"],
     ["bad listen address", { spacetimedb: { address: "my laptop" } }, "inner-universe:spacetimedb.address", "IP address"],
     ["bad log level", { spacetimedb: { log_level: "verbose" } }, "inner-universe:spacetimedb.log_level", "error | warn | info"],
@@ -109,8 +109,8 @@ describe("invalid configs fail with the key path, the problem and an example", (
     });
 
     it("an unverified server version names the opt-in key; with it, the version goes through", () => {
-        expect(problemsOf({ spacetimedb: { version: "1.1.1" } })[0]).toContain("set spacetimedb.accept_unverified_version: true to run it anyway");
-        expect(parse({ spacetimedb: { version: "1.1.1", accept_unverified_version: true } }).spacetimedb.version).toBe("1.1.1");
+        expect(problemsOf({ spacetimedb: { version: "1.1.0" } })[0]).toContain("set spacetimedb.accept_unverified_version: true to run it anyway");
+        expect(parse({ spacetimedb: { version: "1.1.0", accept_unverified_version: true } }).spacetimedb.version).toBe("1.1.0");
         // runtime remote: the server is not ours to run; its version is the server's.
         expect(parse({ runtime: "remote", remote: { url: "https://maincloud.example.com" }, tls: { enabled: false }, spacetimedb: { version: "1.3.0" } }).spacetimedb.version).toBe(
             "1.3.0",

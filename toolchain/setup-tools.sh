@@ -191,28 +191,20 @@ stdb_cli_bin() {
     echo "$dir/bin"
 }
 
-actionlint_bin() {
-    local dir="$cache/actionlint-$ACTIONLINT_VERSION"
-    if [[ ! -x $dir/actionlint ]]; then
-        log "actionlint $ACTIONLINT_VERSION from the Go module proxy (one-time, ~1 min)"
+# go_tool NAME VERSION PACKAGE: a Go command from the module proxy into the cache (its dir on stdout).
+go_tool() {
+    local name=$1 version=$2 package=$3 dir="$cache/$1-$2"
+    if [[ ! -x $dir/$name ]]; then
+        log "$name $version from the Go module proxy (one-time, ~1 min)"
         rm -rf "$dir.partial" && mkdir -p "$dir.partial"
-        GOBIN="$dir.partial" go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+        GOBIN="$dir.partial" go install "$package@v$version"
         rm -rf "$dir" && mv "$dir.partial" "$dir"
     fi
     echo "$dir"
 }
-
-# shfmt: the bash formatter scripts/lint.sh checks with.
-shfmt_bin() {
-    local dir="$cache/shfmt-$SHFMT_VERSION"
-    if [[ ! -x $dir/shfmt ]]; then
-        log "shfmt $SHFMT_VERSION from the Go module proxy (one-time, ~1 min)"
-        rm -rf "$dir.partial" && mkdir -p "$dir.partial"
-        GOBIN="$dir.partial" go install "mvdan.cc/sh/v3/cmd/shfmt@v$SHFMT_VERSION"
-        rm -rf "$dir" && mv "$dir.partial" "$dir"
-    fi
-    echo "$dir"
-}
+# actionlint checks the workflows; shfmt is the bash formatter scripts/lint.sh checks with.
+actionlint_bin() { go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint; }
+shfmt_bin() { go_tool shfmt "$SHFMT_VERSION" mvdan.cc/sh/v3/cmd/shfmt; }
 
 # moto's server mode: a stand-in for the AWS API (EC2, EBS snapshots, CloudWatch) that
 # test/ops/awsMoto.test.ts runs the operator commands' SDK calls against. A venv from PyPI. Console

@@ -44,7 +44,8 @@ export function backupIdFlag(flags: Flags): string | undefined {
     return id;
 }
 
-const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, FLAGS[n]!]));
+/** The backup flags, for the commands that read backups (drill restore too). */
+export const pick = (...names: string[]) => Object.fromEntries(names.map((n) => [n, FLAGS[n]!]));
 
 const VERBS: { verb: Verb; summary: string; flags: string[]; example: string }[] = [
     {

@@ -4,7 +4,7 @@
  * the program renders; the full set of checks is test/e2e/drill.test.ts).
  */
 import * as path from "node:path";
-import { backupIdFlag } from "../backup/command";
+import { backupIdFlag, pick } from "../backup/command";
 import type { Command } from "../cli";
 import { EXIT } from "../cli";
 import { PROJECT_ROOT } from "../env";
@@ -20,10 +20,7 @@ export const drillCommands: Command[] = [
         examples: ["npm run ops -- drill restore --stack dev", "npm run ops -- drill restore --stack test --id 20261204T031500123Z --json"],
         stack: "required",
         json: true,
-        flags: {
-            dir: { type: "string", value: "DIR", help: "the backup directory (default: the stack's backup output)" },
-            id: { type: "string", value: "ID", help: "which backup (default: latest)" },
-        },
+        flags: pick("dir", "id"),
         run: async (ctx) => {
             const id = backupIdFlag(ctx.flags);
             const projectDir = process.env.IU_PROJECT_DIR ?? PROJECT_ROOT;

@@ -12,6 +12,7 @@ import type { LoadedConfig, StackConfig, StackConfigFor } from "./config";
 import type { AtlasOutput } from "./contract/atlas";
 import { buildAtlasOutput, wsUrlOf } from "./contract/build";
 import { stackLayout } from "./lib/localLayout";
+import type { UpgradeRecord } from "./spacetimedb/upgrade-impl";
 
 /** Where the deploy runner reaches the server, and where clients do. */
 interface Endpoint {
@@ -42,6 +43,8 @@ export interface BackupTarget {
     /** Where local and container backups are written (project-relative), never inside rootDir. */
     backupDir: string;
     volumeName?: string;
+    /** Local: the last server upgrade and the backup taken before it (infra/spacetimedb/upgrade-impl.ts). */
+    lastUpgrade?: UpgradeRecord;
     image?: string;
     containerName?: string;
     dataVolumeId?: string;
@@ -132,11 +135,14 @@ export function buildStack({ cfg, deployerToken }: LoadedConfig, deps: { buildMo
         stack: cfg.stack,
         database: cfg.spacetimedb.database,
         adminUrl,
-        backupDir: path.join(cfg.stateDir, "backups", cfg.stack),
+        backupDir: backupDirOf(cfg),
         ...where,
     }));
     return { atlas, deployerToken: pulumi.secret(identity.token), ...(endpoint.operations ? { aws: endpoint.operations } : {}), backup };
 }
+
+/** Where local and container backups go (project-relative): the operator's backups and the upgrade gate's. */
+const backupDirOf = (cfg: StackConfig) => path.join(cfg.stateDir, "backups", cfg.stack);
 
 function serverFor(name: string, cfg: StackConfig): Endpoint {
     if (cfg.runtime === "remote") return remoteEndpoint(cfg);
@@ -161,6 +167,10 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
                   deleteDataOnDestroy: cfg.protect.delete_data_on_destroy,
                   protect: cfg.protect.data,
+                  stack: cfg.stack,
+                  database: cfg.spacetimedb.database,
+                  backupDir: backupDirOf(cfg),
+                  timeoutMs: cfg.server.timeout_ms,
               })
             : new ContainerServer(`${name}-server`, {
                   stack: cfg.stack,
@@ -184,7 +194,7 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   containerName: server.containerName,
                   ...(server.volumeName ? { volumeName: server.volumeName } : {}),
               })
-            : pulumi.output({ rootDir: cfg.spacetimedb.root_dir });
+            : server.lastUpgrade.apply((lastUpgrade) => ({ rootDir: cfg.spacetimedb.root_dir, ...(lastUpgrade ? { lastUpgrade } : {}) }));
     if (!cfg.tls.enabled) {
         return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope, backup };
     }

@@ -24,9 +24,16 @@ export interface DaemonArgs {
  * whose `start` restarts the process only when its fingerprint (binary + arguments) differs or
  * it is not serving. Shared by the dev SpacetimeDB server and the dev TLS proxy.
  */
-export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonArgs): LocalShell {
+/** How a daemon's process step starts and stops it: the commands and the environment it runs them with. */
+export function daemonControl(args: Pick<DaemonArgs, "ctl" | "environment" | "stateDir">) {
     const files = daemonFiles(args.stateDir);
     const filesEnv = { IU_PID_FILE: files.pid, IU_LOG_FILE: files.log, IU_FINGERPRINT_FILE: files.fingerprint };
+    return { start: script(args.ctl, "start"), stop: script(args.ctl, "stop"), status: script(args.ctl, "status"), filesEnv, environment: { ...args.environment, ...filesEnv } };
+}
+
+export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonArgs): LocalShell {
+    const control = daemonControl(args);
+    const filesEnv = control.filesEnv;
     const state = new LocalShell(
         `${name}-state`,
         {
@@ -42,16 +49,15 @@ export function localDaemon(name: string, parent: pulumi.Resource, args: DaemonA
         },
         { parent, protect: args.protect, retainOnDelete: args.protect },
     );
-    const ctl = (action: string) => script(args.ctl, action);
     return new LocalShell(
         `${name}-process`,
         {
-            create: ctl("start"),
-            update: ctl("start"),
-            check: ctl("status"),
-            delete: ctl("stop"),
+            create: control.start,
+            update: control.start,
+            check: control.status,
+            delete: control.stop,
             checkFailure: "update",
-            environment: { ...args.environment, ...filesEnv },
+            environment: control.environment,
             timeoutSeconds: args.timeoutSeconds,
         },
         { parent, dependsOn: [state, ...(args.dependsOn ?? [])] },

@@ -5,6 +5,7 @@
  * See docs/restore.md.
  */
 import * as path from "node:path";
+import { find, isBackupId, list, verify } from "../../infra/backup/store";
 import { type Command, type Context, type FlagSpec, type Flags, required, UsageError, wholeNumber } from "../cli";
 import { PROJECT_ROOT } from "../env";
 import { cliOptions, inProject, readStack, type StackFacts, serverControl } from "../stack";
@@ -12,7 +13,6 @@ import { createAws, listAws } from "./aws";
 import { createContainer, restoreContainer } from "./container";
 import { createLocal, restoreLocal } from "./local";
 import { exportDatabase, importDatabase } from "./logical";
-import { find, isBackupId, list, verify } from "./store";
 
 type Verb = "create" | "list" | "verify" | "restore" | "export" | "import";
 

@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { formatProblems, verifyTree } from "../../infra/backup/manifest";
+import { rootVersion } from "../../infra/backup/serverVersion";
+import { abandonBackup, backupId, beginBackup, FILES, find, prune, type StoredBackup, sealBackup, verify } from "../../infra/backup/store";
 import { docker } from "../docker";
 import type { StackFacts } from "../stack";
 import { DURABILITY_WINDOW_MS } from "./local";
-import { describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
-import { backupId, FILES, find, makePrivate, privateBackupDir, prune, type StoredBackup, verify, writeManifest } from "./store";
 
 /**
  * Container stacks: the server root is a named Docker volume. The server container is stopped
@@ -93,36 +94,37 @@ export async function createContainer(facts: StackFacts, opts: { backupDir: stri
     const now = opts.now ?? (() => new Date());
     const c = facts2(facts);
     const id = backupId(now());
-    const partial = path.join(opts.backupDir, `${id}.partial`);
-    privateBackupDir(opts.backupDir);
-    fs.mkdirSync(partial, { mode: 0o700 });
-    await new Promise((r) => setTimeout(r, DURABILITY_WINDOW_MS));
-    log(`stopping ${c.container} (SIGINT through docker stop)`);
-    await stop(c.container);
-    const recoveryPoint = now().toISOString();
+    // The volume's size is not known from here: the free-space check covers the manifest, and a copy
+    // that fills the disk fails and is removed like any other.
+    const partial = beginBackup(opts.backupDir, id, 0);
+    let b: StoredBackup;
     try {
-        await readVolume(c.image, c.volume, path.join(partial, FILES));
-    } finally {
-        log(`starting ${c.container} again`);
-        await start(c.container);
+        await new Promise((r) => setTimeout(r, DURABILITY_WINDOW_MS));
+        log(`stopping ${c.container} (SIGINT through docker stop)`);
+        await stop(c.container);
+        const recoveryPoint = now().toISOString();
+        try {
+            await readVolume(c.image, c.volume, path.join(partial, FILES));
+        } finally {
+            log(`starting ${c.container} again`);
+            await start(c.container);
+        }
+        const serverVersion = rootVersion(path.join(partial, FILES));
+        b = sealBackup(opts.backupDir, id, {
+            stack: facts.target.stack,
+            runtime: "docker",
+            database: facts.target.database,
+            createdAt: now().toISOString(),
+            recoveryPoint,
+            method: "helper-container",
+            ...(serverVersion ? { serverVersion } : {}),
+        });
+    } catch (e) {
+        abandonBackup(opts.backupDir, id);
+        throw e;
     }
-    makePrivate(path.join(partial, FILES));
-    const manifest: Manifest = {
-        format: 1,
-        id,
-        stack: facts.target.stack,
-        runtime: "docker",
-        database: facts.target.database,
-        createdAt: now().toISOString(),
-        recoveryPoint,
-        method: "helper-container",
-        ...describeTree(path.join(partial, FILES)),
-    };
-    writeManifest(partial, manifest);
-    const dir = path.join(opts.backupDir, id);
-    fs.renameSync(partial, dir);
     for (const old of prune(opts.backupDir, opts.keep)) log(`retention (keep ${opts.keep}): removed ${old}`);
-    return { id, dir, manifest };
+    return b;
 }
 
 export async function restoreContainer(

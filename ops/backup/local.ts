@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { copyTree, formatProblems, verifyTree } from "../../infra/backup/manifest";
+import { compareVersions, rootVersion } from "../../infra/backup/serverVersion";
+import { abandonBackup, backupId, beginBackup, checkBackupDir, FILES, find, prune, type StoredBackup, sealBackup, treeBytes, verify } from "../../infra/backup/store";
 import { DURABILITY_WAIT_MS } from "../../infra/spacetimedb/readiness-impl";
 import type { ServerControl, StackFacts } from "../stack";
 import { inProject } from "../stack";
-import { copyTree, describeTree, formatProblems, type Manifest, verifyTree } from "./manifest";
-import { compareVersions, rootVersion } from "./serverVersion";
-import { backupId, checkBackupDir, FILES, find, makePrivate, privateBackupDir, prune, type StoredBackup, verify, writeManifest } from "./store";
 
 /**
  * SpacetimeDB 1.2 buffers committed transactions and flushes them on an interval (see
@@ -48,37 +48,35 @@ export async function createLocal(facts: StackFacts, control: ServerControl, opt
     checkBackupDir(opts.backupDir, root);
     if (!fs.existsSync(path.join(root, "data"))) throw new Error(`${root}/data does not exist: nothing to back up`);
     const id = backupId(now());
-    const partial = path.join(opts.backupDir, `${id}.partial`);
-    privateBackupDir(opts.backupDir);
-    fs.mkdirSync(partial, { mode: 0o700 });
-    await sleep(DURABILITY_WINDOW_MS);
-    log(`stopping the server (${control.stop})`);
-    runStep(facts, control, control.stop);
-    const recoveryPoint = now().toISOString();
+    const partial = beginBackup(opts.backupDir, id, treeBytes(root));
+    let b: StoredBackup;
     try {
-        copyTree(root, path.join(partial, FILES));
-    } finally {
-        log(`starting the server again (${control.start})`);
-        runStep(facts, control, control.start);
+        await sleep(DURABILITY_WINDOW_MS);
+        log(`stopping the server (${control.stop})`);
+        runStep(facts, control, control.stop);
+        const recoveryPoint = now().toISOString();
+        try {
+            copyTree(root, path.join(partial, FILES));
+        } finally {
+            log(`starting the server again (${control.start})`);
+            runStep(facts, control, control.start);
+        }
+        const serverVersion = rootVersion(path.join(partial, FILES));
+        b = sealBackup(opts.backupDir, id, {
+            stack: facts.target.stack,
+            runtime: "local",
+            database: facts.target.database,
+            createdAt: now().toISOString(),
+            recoveryPoint,
+            method: "quiesced-copy",
+            ...(serverVersion ? { serverVersion } : {}),
+        });
+    } catch (e) {
+        abandonBackup(opts.backupDir, id);
+        throw e;
     }
-    makePrivate(path.join(partial, FILES));
-    const tree = describeTree(path.join(partial, FILES));
-    const manifest: Manifest = {
-        format: 1,
-        id,
-        stack: facts.target.stack,
-        runtime: "local",
-        database: facts.target.database,
-        createdAt: now().toISOString(),
-        recoveryPoint,
-        method: "quiesced-copy",
-        ...tree,
-    };
-    writeManifest(partial, manifest);
-    const dir = path.join(opts.backupDir, id);
-    fs.renameSync(partial, dir);
     for (const old of prune(opts.backupDir, opts.keep)) log(`retention (keep ${opts.keep}): removed ${old}`);
-    return { id, dir, manifest };
+    return b;
 }
 
 export interface RestoreResult {

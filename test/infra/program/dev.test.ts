@@ -32,6 +32,7 @@ const STEPS = {
     publish: ["inner-universe-publish-wasm", DATABASE_TYPE],
     settings: ["inner-universe-publish-settings", SETTINGS_TYPE],
     ready: ["inner-universe-ready-probe", READINESS_TYPE],
+    upgrade: ["inner-universe-server-upgrade", "pulumi-nodejs:dynamic/spacetimedb:ServerUpgrade"],
 } as const;
 const step = (which: keyof typeof STEPS) => ofType(STEPS[which][1])(STEPS[which][0]);
 
@@ -91,8 +92,23 @@ describe("dev stack resource graph", () => {
         });
         expect(state.inputs.triggers).toEqual([path.join(".iu", "dev", "stdb")]);
         expect(state.inputs.check).toBeUndefined();
-        expect(shell("inner-universe-server-process").options.dependencies).toEqual(["inner-universe-server-state"]);
+        expect(shell("inner-universe-server-process").options.dependencies).toEqual(["inner-universe-server-state", "inner-universe-server-upgrade"]);
         expect(shell("inner-universe-server-process").inputs.environment.IU_DELETE_ON_DESTROY).toBeUndefined();
+    });
+
+    it("passes a version change through the upgrade gate first, with the server step's own commands and environment", () => {
+        const gate = step("upgrade");
+        const server = shell("inner-universe-server-process");
+        expect(gate.options.parent).toBe("inner-universe-server");
+        expect(gate.inputs).toMatchObject({
+            rootDir: path.join(".iu", "dev", "stdb"),
+            backupDir: path.join(".iu", "backups", "dev"),
+            version: server.inputs.environment.IU_SERVER_VERSION,
+            serverUrl: `http://${server.inputs.environment.IU_LISTEN}`,
+            start: server.inputs.update,
+            stop: server.inputs.delete,
+        });
+        expect(gate.inputs.environment).toEqual(server.inputs.environment);
     });
 
     it("runs the server on loopback with its whole root (data and keys) in the per-stack directory", () => {

@@ -5,11 +5,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSnapshotInput, createSnapshotRequest, listSnapshotsInput, snapshotIamPolicy, snapshotsBeyondRetention } from "../../../infra/aws/snapshot";
+import { copyTree, describeTree, verifyTree } from "../../../infra/backup/manifest";
+import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, makePrivate, privateBackupDir, verify } from "../../../infra/backup/store";
 import { DURABILITY_WAIT_MS, probeDurable } from "../../../infra/spacetimedb/readiness-impl";
 import { DURABILITY_WINDOW_MS } from "../../../ops/backup/local";
 import { plainRows, plainValue, readExport } from "../../../ops/backup/logical";
-import { copyTree, describeTree, verifyTree } from "../../../ops/backup/manifest";
-import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, makePrivate, privateBackupDir, verify } from "../../../ops/backup/store";
 import { serverControlOf } from "../../../ops/stack";
 
 let tmp: string;

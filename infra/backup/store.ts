@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatProblems, type Manifest, verifyTree, walk } from "./manifest";
+import { describeTree, formatProblems, type Manifest, verifyTree, walk } from "./manifest.ts";
 
 /**
  * Where a stack's physical backups live: `<backupDir>/<id>/{manifest.json,files/}`. The id is the
@@ -112,4 +112,55 @@ export function verify(b: StoredBackup): void {
 
 export function writeManifest(dir: string, manifest: Manifest): void {
     fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
+}
+
+/** Bytes a copy of `root` takes (each hard-linked inode once). */
+export function treeBytes(root: string): number {
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const rel of walk(root)) {
+        const st = fs.lstatSync(path.join(root, rel));
+        if (!st.isFile() || seen.has(`${st.dev}:${st.ino}`)) continue;
+        seen.add(`${st.dev}:${st.ino}`);
+        bytes += st.size;
+    }
+    return bytes;
+}
+
+/** Refuses, naming the path and both sizes, when `dir`'s filesystem has less than `bytes` free (and a margin). */
+export function requireSpace(dir: string, bytes: number): void {
+    const st = fs.statfsSync(dir);
+    const free = Number(st.bavail) * Number(st.bsize);
+    const needed = bytes + 1024 * 1024;
+    if (free < needed) {
+        throw new Error(`${dir}: ${free} bytes free, the backup needs ${needed} (the root's ${bytes} bytes and 1 MiB for the manifest); free space there or choose another --dir`);
+    }
+}
+
+/**
+ * Opens a backup: `<backupDir>/<id>.partial` (never listed, verified or restored), after the
+ * directory is found private and with room for `bytes`. Returns the path the files go to.
+ */
+export function beginBackup(backupDir: string, id: string, bytes: number): string {
+    privateBackupDir(backupDir);
+    requireSpace(backupDir, bytes);
+    const partial = path.join(backupDir, `${id}.partial`);
+    fs.mkdirSync(partial, { mode: 0o700 });
+    return partial;
+}
+
+/** A backup that failed halfway leaves nothing behind: a half-written copy must never look like a backup. */
+export function abandonBackup(backupDir: string, id: string): void {
+    fs.rmSync(path.join(backupDir, `${id}.partial`), { recursive: true, force: true });
+}
+
+/** Closes a backup whose files are in `<id>.partial/files`: private modes, the manifest, then the rename that makes it a backup. */
+export function sealBackup(backupDir: string, id: string, fields: Omit<Manifest, "format" | "id" | "files" | "totals">): StoredBackup {
+    const partial = path.join(backupDir, `${id}.partial`);
+    makePrivate(path.join(partial, FILES));
+    const manifest: Manifest = { format: 1, id, ...fields, ...describeTree(path.join(partial, FILES)) };
+    writeManifest(partial, manifest);
+    const dir = path.join(backupDir, id);
+    fs.renameSync(partial, dir);
+    return { id, dir, manifest };
 }

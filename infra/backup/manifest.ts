@@ -30,6 +30,10 @@ export interface Manifest {
     /** The moment the copied data stops: the server was stopped (quiesced) at this time. */
     recoveryPoint: string;
     method: "quiesced-copy" | "helper-container";
+    /** The SpacetimeDB version that last ran the copied root (its data/metadata.toml), when known. */
+    serverVersion?: string;
+    /** Why it was taken, when not by hand (e.g. "before the upgrade 1.1.1 → 1.2.0"). */
+    reason?: string;
     files: ManifestFile[];
     totals: { files: number; bytes: number; hardLinks: number };
 }

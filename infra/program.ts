@@ -12,6 +12,7 @@ import type { LoadedConfig, StackConfig, StackConfigFor } from "./config";
 import type { AtlasOutput } from "./contract/atlas";
 import { buildAtlasOutput, wsUrlOf } from "./contract/build";
 import { stackLayout } from "./lib/localLayout";
+import { RemoteServerVersion } from "./spacetimedb/remoteVersion";
 import type { UpgradeRecord } from "./spacetimedb/upgrade-impl";
 
 /** Where the deploy runner reaches the server, and where clients do. */
@@ -231,6 +232,12 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
 function remoteEndpoint(cfg: StackConfigFor<"remote">): Endpoint {
     const remote = cfg.remote;
     const url = remote.url.replace(/\/+$/, "");
+    new RemoteServerVersion("inner-universe-remote-version", {
+        serverUrl: url,
+        version: cfg.spacetimedb.version,
+        timeoutMs: cfg.server.timeout_ms,
+        ...(remote.ca_cert ? { caCert: path.normalize(remote.ca_cert) } : {}),
+    });
     return {
         adminUrl: pulumi.output(url),
         publicUrl: pulumi.output(url),

@@ -4,6 +4,8 @@ import * as aws from "./sdk";
 
 export interface AwsHostArgs {
     environment: string;
+    /** What must finish before an instance (a new one, on a version change) is created: the data volume's gate. */
+    after?: pulumi.Resource[];
     partition: pulumi.Input<string>;
     availabilityZone: string;
     subnetId: pulumi.Input<string>;
@@ -102,7 +104,7 @@ export class AwsHost extends pulumi.ComponentResource {
                 tags: { Name: `inner-universe-${args.environment}` },
                 volumeTags: { Name: `inner-universe-${args.environment}-root` },
             },
-            { parent: this, ...(floatingAmi ? { ignoreChanges: ["ami"] } : {}) },
+            { parent: this, ...(args.after ? { dependsOn: args.after } : {}), ...(floatingAmi ? { ignoreChanges: ["ami"] } : {}) },
         );
     }
 

@@ -10,6 +10,12 @@ import { AwsNetwork } from "./network";
 import { renderUserData } from "./render/cloudInit";
 import * as aws from "./sdk";
 import { albArgs, backupsArgs, dataVolumeArgs, hostArgs, monitoringArgs, networkArgs, providerArgs } from "./serverArgs";
+import { DataVolumeGate, FilesystemGrowth } from "./volumeGate";
+
+/** The first snapshot of a volume copies every used block: an hour before the `up` calls it stuck. */
+const SNAPSHOT_WAIT_S = 3600;
+/** An EBS modification reaches `optimizing` in minutes. */
+const GROWTH_WAIT_S = 900;
 
 export interface AwsServerArgs {
     /** Runtime aws only: the aws section and an acme|alb front with a domain, by type. */
@@ -44,7 +50,9 @@ export class AwsServer extends pulumi.ComponentResource {
         const network = new AwsNetwork(`${name}-net`, networkArgs(cfg, checked), child);
         const volume = new DataVolume(`${name}-data`, dataVolumeArgs(cfg, network.availabilityZone), child);
         const userData = volume.volumeId.apply((id) => renderUserData(hostSpec(cfg, id, checked)));
-        const host = new AwsHost(`${name}-host`, hostArgs(cfg, checked, { partition, network, volumeId: volume.volumeId, userData }), child);
+        const gate = this.createVolumeGate(name, cfg, volume);
+        const host = new AwsHost(`${name}-host`, { ...hostArgs(cfg, checked, { partition, network, volumeId: volume.volumeId, userData }), after: [gate] }, child);
+        this.createFilesystemGrowth(name, cfg, volume, host);
         const alb = checked.front.mode === "alb" && cfg.aws.alb ? new AlbTls(`${name}-alb`, albArgs(cfg, cfg.aws.alb, checked, { network, host }), child) : undefined;
         const dnsReady = cfg.aws.dns ? this.dnsRecord(name, cfg.aws.dns.zone_id, checked.domain, { alb, host, provider }) : pulumi.output("unmanaged");
         const monitoring = new Monitoring(`${name}-mon`, monitoringArgs(cfg, checked, { partition, instanceId: host.instanceId, alb }), child);
@@ -69,6 +77,40 @@ export class AwsServer extends pulumi.ComponentResource {
             alarmTopicArn: this.alarmTopicArn,
             dnsTarget: this.dnsTarget,
         });
+    }
+
+    /** Downgrade and shrink refused in preview; an upgrade snapshotted before the new host (infra/aws/volumeGate-impl.ts). */
+    private createVolumeGate(name: string, cfg: StackConfigFor<"aws">, volume: DataVolume): DataVolumeGate {
+        return new DataVolumeGate(
+            `${name}-data-gate`,
+            {
+                stack: cfg.stack,
+                region: cfg.aws.region,
+                volumeId: volume.volumeId,
+                version: cfg.spacetimedb.version,
+                sizeGb: cfg.aws.data_volume.size_gb,
+                mountPoint: cfg.spacetimedb.root_dir,
+                maxWaitSeconds: SNAPSHOT_WAIT_S,
+            },
+            { parent: this },
+        );
+    }
+
+    /** A larger volume: the running host's XFS grown through SSM once EBS has the new size (infra/aws/growth-impl.ts). */
+    private createFilesystemGrowth(name: string, cfg: StackConfigFor<"aws">, volume: DataVolume, host: AwsHost): FilesystemGrowth {
+        return new FilesystemGrowth(
+            `${name}-data-growth`,
+            {
+                stack: cfg.stack,
+                region: cfg.aws.region,
+                volumeId: volume.volumeId,
+                instanceId: host.instanceId,
+                sizeGb: cfg.aws.data_volume.size_gb,
+                mountPoint: cfg.spacetimedb.root_dir,
+                maxWaitSeconds: GROWTH_WAIT_S,
+            },
+            { parent: this, dependsOn: [host] },
+        );
     }
 
     /** aws.dns: the domain's A record, an alias of the ALB or the host's Elastic IP; resolves to its name. */

@@ -1,5 +1,5 @@
 import type { CreateSnapshotCommandInput, DescribeSnapshotsCommandInput } from "@aws-sdk/client-ec2";
-import { SNAPSHOT_TAG_KEY } from "./render/constants";
+import { SNAPSHOT_TAG_KEY } from "./render/constants.ts";
 
 /**
  * The on-demand EBS snapshot `npm run backup -- create --stack <aws stack>` takes of the data
@@ -17,6 +17,8 @@ export interface SnapshotRequestArgs {
     /** When the request is made (goes into the description and a tag). */
     now: Date;
     reason?: string;
+    /** on-demand (pruned by `backup create --keep`) or pre-upgrade (the upgrade gate's: kept until deleted by hand). */
+    source?: "on-demand" | "pre-upgrade";
 }
 
 export interface Ec2Tag {
@@ -36,14 +38,15 @@ export interface CreateSnapshotRequest {
 
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 
-export function snapshotTags(args: Pick<SnapshotRequestArgs, "stack" | "now" | "reason">): Ec2Tag[] {
+export function snapshotTags(args: Pick<SnapshotRequestArgs, "stack" | "now" | "reason" | "source">): Ec2Tag[] {
+    const source = args.source ?? "on-demand";
     return [
         { Key: SNAPSHOT_TAG_KEY, Value: args.stack },
         { Key: "inner-universe:stack", Value: args.stack },
-        { Key: "inner-universe:source", Value: "on-demand" },
+        { Key: "inner-universe:source", Value: source },
         { Key: "inner-universe:requested-at", Value: args.now.toISOString() },
         ...(args.reason ? [{ Key: "inner-universe:reason", Value: args.reason.slice(0, 256) }] : []),
-        { Key: "Name", Value: `inner-universe-${args.stack}-on-demand` },
+        { Key: "Name", Value: `inner-universe-${args.stack}-${source}` },
     ];
 }
 
@@ -55,7 +58,7 @@ export function createSnapshotRequest(args: SnapshotRequestArgs): CreateSnapshot
         Version: "2016-11-15",
         Region: args.region,
         VolumeId: args.volumeId,
-        Description: `inner-universe ${args.stack} on-demand backup ${args.now.toISOString()}`,
+        Description: `inner-universe ${args.stack} ${args.source ?? "on-demand"} backup ${args.now.toISOString()}`,
         TagSpecifications: [{ ResourceType: "snapshot", Tags: snapshotTags(args) }],
     };
 }
@@ -93,7 +96,8 @@ export function snapshotIamPolicy(args: { partition: string; region: string; acc
                 Effect: "Allow",
                 Action: "ec2:CreateSnapshot",
                 Resource: snapshots,
-                Condition: { StringEquals: { [`aws:RequestTag/${SNAPSHOT_TAG_KEY}`]: args.stack, "aws:RequestTag/inner-universe:source": "on-demand" } },
+                // on-demand: `backup create`; pre-upgrade: the upgrade gate's during `pulumi up` (never pruned).
+                Condition: { StringEquals: { [`aws:RequestTag/${SNAPSHOT_TAG_KEY}`]: args.stack, "aws:RequestTag/inner-universe:source": ["on-demand", "pre-upgrade"] } },
             },
             {
                 Sid: "TagOnCreate",
@@ -109,7 +113,7 @@ export function snapshotIamPolicy(args: { partition: string; region: string; acc
                 Resource: snapshots,
                 Condition: { StringEquals: { [`aws:ResourceTag/${SNAPSHOT_TAG_KEY}`]: args.stack, "aws:ResourceTag/inner-universe:source": "on-demand" } },
             },
-            { Sid: "ListSnapshots", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeVolumes"], Resource: "*" },
+            { Sid: "ListSnapshots", Effect: "Allow", Action: ["ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeVolumesModifications"], Resource: "*" },
         ],
     };
 }

@@ -134,6 +134,18 @@ export function compareObservations(before: Observation, after: Observation): st
     return out;
 }
 
+/** The version the server says it runs (GET /v1/health, 1.2+); undefined when it does not say. */
+export async function reportedVersion(i: Pick<UpgradeInputs, "serverUrl" | "timeoutMs">, caFile?: string): Promise<string | undefined> {
+    const res = await send(i.serverUrl, { method: "GET", route: "/v1/health" }, i.timeoutMs, caFile).catch(() => undefined);
+    if (res?.status !== 200) return undefined;
+    try {
+        const v = (JSON.parse(res.body) as { version?: unknown }).version;
+        return typeof v === "string" ? v : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 async function step(command: string, i: UpgradeInputs, env: Record<string, string>): Promise<string> {
     const r = await run(command, { environment: env, timeoutSeconds: i.readyTimeoutSeconds + 60 });
     if (r.code !== 0) throw new Error(`${command} exited ${r.code}: ${stepReason(r.stderr || r.stdout)}`);
@@ -201,6 +213,8 @@ async function gate(i: UpgradeInputs, last: UpgradeRecord | undefined): Promise<
         await step(i.start, i, i.environment);
         const after = await observeUntilReady(i);
         const problems = before ? compareObservations(before, after) : [];
+        const reported = await reportedVersion(i);
+        if (reported && reported !== i.version) problems.push(`the server reports version ${reported}, not ${i.version}`);
         if (problems.length > 0) throw new Error(problems.join("; "));
     } catch (e) {
         throw new Error(`upgrade ${from} → ${i.version} failed after the switch: ${causeOf(e)}\n${await rollback(i, { from, id, oldEnv })}`);

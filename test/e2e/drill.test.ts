@@ -8,6 +8,7 @@ import { exec, waitFor } from "../../ops/drill/host/exec";
 import { frontRequest } from "../../ops/drill/host/front";
 import { ACME_HOST } from "../../ops/drill/host/overrides";
 import { PROJECT_ROOT_FOR_TESTS as ROOT } from "../support/paths";
+import { expandUserData } from "../support/userData";
 
 /**
  * Production host drill: the user data the program renders for the prod stack (Pulumi.prod.yaml
@@ -103,8 +104,8 @@ describe("the drill's own scripts", () => {
     it("seed the host with the instance's user data as the program registered it, for a Debian prod host", () => {
         expect(drill.rendered.userData.startsWith("#cloud-config\n")).toBe(true);
         expect(drill.rendered.userData).toContain(`readonly VOLUME_ID='${drill.rendered.volumeId}'`);
-        expect(drill.rendered.userData).toContain("readonly HOST_OS='debian'");
-        expect(drill.rendered.userData).toContain(`readonly STDB_SHA256='${drill.assets.server.sha256}'`);
+        expect(expandUserData(drill.rendered.userData)).toContain("readonly HOST_OS='debian'");
+        expect(expandUserData(drill.rendered.userData)).toContain(`readonly STDB_SHA256='${drill.assets.server.sha256}'`);
         expect(drill.rendered.userData).toContain(`acme_ca https://${ACME_HOST}/acme/local/directory`);
         expect(Buffer.byteLength(drill.rendered.userData)).toBeLessThan(16 * 1024);
     });

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
+import { SERVER_VERSION } from "../../infra/facts";
 import { makeCheckout, setStackConfig } from "../../ops/checkout";
 import { freePort, SHARED_WASM_TARGET } from "../../ops/ports";
 import { changed, lastChanges, pulumiOk, stackOutputs } from "../../ops/pulumi";
@@ -53,6 +54,11 @@ afterAll(async () => {
 });
 
 describe("runtime: remote, against a server started outside the stack", () => {
+    it("the preview states the version the server reports, and that there is no gate", async () => {
+        const preview = await cli(["preview", "-s", STACK, "--diff", ...pack()]);
+        expect(preview.stdout).toContain(`server ${SERVER_VERSION} (runtime remote: its operator upgrades it, no upgrade gate here)`);
+    });
+
     it("up publishes as the given deployer, runs no server, and fills the atlas contract from the URL", async () => {
         await cli(["up", "-s", STACK, "--yes", ...pack()]);
         const outputs = await stackOutputs(STACK, { cwd: checkout, env });
@@ -71,6 +77,7 @@ describe("runtime: remote, against a server started outside the stack", () => {
             "pulumi-nodejs:dynamic/spacetimedb:Database",
             "pulumi-nodejs:dynamic/spacetimedb:ModuleSettings",
             "pulumi-nodejs:dynamic/spacetimedb:Readiness",
+            "pulumi-nodejs:dynamic/spacetimedb:RemoteServerVersion",
         ]);
         expect(types.some((t) => t.includes("LocalShell") || t.startsWith("docker:") || t.startsWith("aws:"))).toBe(false);
         const info = await request("GET", `${serverUrl}/v1/database/inner-universe`);

@@ -1,17 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
 import { snapshotTags } from "../../infra/aws/snapshot";
 import { createAws, listAws } from "../../ops/backup/aws";
-import { freePort, listening } from "../../ops/ports";
 import type { StackFacts } from "../../ops/stack";
 import { awsFacts } from "../../ops/status/aws";
 import { evaluate } from "../../ops/status/report";
+import { type Moto, pause, startMoto } from "../support/moto";
 
 /**
  * The operator commands' AWS calls (ops/status/aws.ts, ops/backup/aws.ts) sent through the AWS
@@ -28,53 +25,16 @@ const STACK = "moto";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:inner-universe-moto-mon-alarms-1a2b3c4";
 const OTHER_TOPIC = "arn:aws:sns:eu-west-1:123456789012:inner-universe-staging-mon-alarms-9z8y7x6";
 
-function motoServer(): string {
-    const manifest = process.env.IU_TOOLS_ENV ?? path.join(process.env.IU_CACHE ?? path.join(os.homedir(), ".cache", "inner-universe"), "tools.json");
-    let pinned: string | undefined;
-    try {
-        pinned = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { MOTO_SERVER?: string }).MOTO_SERVER;
-    } catch {
-        // no manifest: setup has not run (to its end) here
-    }
-    // The manifest's first: it is the version setup pins; PATH may hold another one.
-    const found = [pinned, ...(process.env.PATH ?? "").split(":").map((d) => path.join(d, "moto_server"))].find((c) => c && fs.existsSync(c));
-    if (!found)
-        throw new Error(`moto_server not found (looked in the tool manifest ${manifest} and PATH); install it with \`bash toolchain/setup-tools.sh\` (a venv with moto[server])`);
-    return found;
-}
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let moto: ChildProcess;
+let moto: Moto;
 let endpoint: string;
 let ec2: EC2Client;
 let cw: CloudWatchClient;
-const savedEnv = { ...process.env };
 const ids = { instanceId: "", dataVolumeId: "", dlmSnapshot: "" };
 
-async function startMoto(): Promise<void> {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    let output = "";
-    moto = spawn(motoServer(), ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
-    moto.stdout!.on("data", (d) => (output += d));
-    moto.stderr!.on("data", (d) => (output += d));
-    const exited = new Promise<never>((_, reject) => moto.once("exit", (code) => reject(new Error(`moto_server exited ${code} before listening:\n${output}`))));
-    const up = (async () => {
-        for (const deadline = Date.now() + 60_000; Date.now() < deadline; await pause(200)) if (await listening(port)) return;
-        throw new Error(`moto_server not listening on ${port} after 60 s:\n${output}`);
-    })();
-    await Promise.race([up, exited]);
-    exited.catch(() => {}); // its later exit (afterAll's kill) is no failure
-}
-
 beforeAll(async () => {
-    // Fake static credentials, and nothing else for the default chain to find (no profile, no IMDS).
-    for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_EC2_METADATA_DISABLED: "true" });
-    await startMoto();
-    // ops/backup/aws.ts is given no endpoint: it must take the SDK's standard variable.
-    process.env.AWS_ENDPOINT_URL = endpoint;
+    // ops/backup/aws.ts is given no endpoint: it must take the SDK's standard variable (set by startMoto).
+    moto = await startMoto();
+    endpoint = moto.endpoint;
     ec2 = new EC2Client({ region: REGION, endpoint });
     cw = new CloudWatchClient({ region: REGION, endpoint });
 
@@ -120,13 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
     ec2?.destroy();
     cw?.destroy();
-    if (moto && moto.exitCode === null && moto.signalCode === null) {
-        const exited = new Promise((r) => moto.once("exit", r));
-        moto.kill();
-        await exited;
-    }
-    for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
-    Object.assign(process.env, savedEnv);
+    await moto?.stop();
 });
 
 const facts = (dataVolumeId: string): StackFacts => ({

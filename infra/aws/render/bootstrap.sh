@@ -67,6 +67,21 @@ mount_data() {
     mountpoint -q "$MOUNT_POINT" || die "$MOUNT_POINT is not mounted"
 }
 
+# Raising aws.data_volume.size_gb modifies the EBS volume in place; the filesystem grows to the
+# device here on every bootstrap and, on a running host, through SSM (GROW_COMMAND,
+# infra/aws/render/constants.ts). Idempotent; XFS never shrinks.
+grow_filesystem() {
+    local before after
+    before=$(df --output=size -B1 "$MOUNT_POINT" | tail -n1)
+    xfs_growfs "$MOUNT_POINT" >/dev/null || die "xfs_growfs $MOUNT_POINT failed"
+    after=$(df --output=size -B1 "$MOUNT_POINT" | tail -n1)
+    if ((after > before)); then
+        log "grew $MOUNT_POINT from $before to $after bytes"
+    else
+        log "$MOUNT_POINT already fills its volume ($after bytes)"
+    fi
+}
+
 ensure_user() {
     local name=$1 id=$2
     getent group "$name" >/dev/null || groupadd --system --gid "$id" "$name"
@@ -137,6 +152,78 @@ install_caddy() {
     install -d -o caddy -g caddy -m 0750 /var/log/caddy
 }
 
+# The version a root was last run by: a server start writes it, and an older server refuses the root.
+root_version() {
+    [[ -f $MOUNT_POINT/data/metadata.toml ]] || return 0
+    sed -n 's/^version = "\([0-9][0-9.]*\)"$/\1/p' "$MOUNT_POINT/data/metadata.toml" | head -n1
+}
+
+# version_newer A B: A is a later version than B.
+version_newer() {
+    [[ $1 != "$2" && $(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n1) == "$1" ]]
+}
+
+server_answers() {
+    curl -fsS --retry "$READY_RETRIES" --retry-delay 2 --retry-connrefused -o /dev/null "http://127.0.0.1:$STDB_PORT/v1/ping"
+}
+
+# Runs the server unit on the binary of another version (the way back), through a drop-in.
+run_version() {
+    local version=$1 exec_start
+    exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT_DIR/$SERVER_UNIT" | head -n1)
+    mkdir -p "$UNIT_DIR/$SERVER_UNIT.d"
+    printf '[Service]\nExecStart=\nExecStart=%s\n' "${exec_start//\/bin\/$STDB_VERSION\//\/bin\/$version\/}" >"$UNIT_DIR/$SERVER_UNIT.d/50-version.conf"
+    systemctl daemon-reload
+    systemctl restart "$SERVER_UNIT"
+}
+
+# The host's half of the upgrade gate; Pulumi's half snapshotted the volume (waited to `completed`)
+# before it replaced the host (infra/aws/upgradeGate.ts). A root last run by a newer server is
+# refused before anything starts. An older root is copied aside on the volume, started on the new
+# version and checked; a failed check stops it, keeps the upgraded root, puts the copy back and
+# starts the old version. With no room for the copy, the old version keeps serving. Never deletes.
+start_server() {
+    local from copy failed need avail
+    from=$(root_version)
+    if [[ -n $from ]] && version_newer "$from" "$STDB_VERSION"; then
+        die "refusing a downgrade: $MOUNT_POINT was last run by SpacetimeDB $from and this host runs $STDB_VERSION; nothing was started. Restore the snapshot taken before the upgrade (aws.data_volume.snapshot_id, docs/restore.md)"
+    fi
+    if [[ -z $from || $from == "$STDB_VERSION" ]]; then
+        systemctl enable --now "$SERVER_UNIT"
+        server_answers || die "server did not answer /v1/ping"
+        return 0
+    fi
+    [[ -x $MOUNT_POINT/bin/$from/spacetimedb-standalone ]] || die "upgrade $from → $STDB_VERSION: $MOUNT_POINT/bin/$from is gone, so there would be no way back; nothing was started"
+    copy=$MOUNT_POINT/pre-upgrade/$from
+    need=$(du -sB1 -c "$MOUNT_POINT/data" "$MOUNT_POINT/config" | tail -n1 | cut -f1)
+    avail=$(df --output=avail -B1 "$MOUNT_POINT" | tail -n1)
+    systemctl enable "$SERVER_UNIT"
+    if ((avail < need + 1048576)); then
+        run_version "$from"
+        die "upgrade $from → $STDB_VERSION not started: $MOUNT_POINT has $avail bytes free and the copy needs $need; SpacetimeDB $from serves as before. Grow aws.data_volume.size_gb, then run pulumi up again"
+    fi
+    log "upgrade $from → $STDB_VERSION: copying the root to $copy before the new server touches it"
+    rm -rf "$copy.partial"
+    mkdir -p "$copy.partial"
+    cp -a "$MOUNT_POINT/data" "$MOUNT_POINT/config" "$copy.partial/"
+    rm -rf "$copy"
+    mv "$copy.partial" "$copy"
+    systemctl start "$SERVER_UNIT"
+    if server_answers; then
+        log "upgraded $from → $STDB_VERSION"
+        return 0
+    fi
+    log "upgrade $from → $STDB_VERSION failed readiness: rolling back to $from"
+    systemctl stop "$SERVER_UNIT"
+    failed=$MOUNT_POINT/failed-upgrade/$STDB_VERSION-$(date -u +%Y%m%dT%H%M%SZ)
+    mkdir -p "$failed"
+    mv "$MOUNT_POINT/data" "$MOUNT_POINT/config" "$failed/"
+    cp -a "$copy/data" "$copy/config" "$MOUNT_POINT/"
+    run_version "$from"
+    server_answers || die "rollback to $from: the server does not answer either; the pre-upgrade copy is $copy (and the EBS snapshot taken before this host), the upgraded root $failed"
+    die "upgrade $from → $STDB_VERSION failed: rolled back, SpacetimeDB $from serves the pre-upgrade root again (the upgraded root is kept at $failed). Set spacetimedb.version $from and run pulumi up"
+}
+
 main() {
     log "starting ($HOST_OS, volume $VOLUME_ID, SpacetimeDB $STDB_VERSION, front $FRONT)"
     # Administration goes through SSM Session Manager; nothing should listen for SSH.
@@ -151,6 +238,7 @@ main() {
     install_packages
     prepare_filesystem "$dev"
     mount_data "$dev"
+    grow_filesystem
 
     ensure_user spacetimedb "$STDB_UID"
     install -d -o root -g root -m 0755 "$MOUNT_POINT" "$MOUNT_POINT/bin"
@@ -166,8 +254,7 @@ main() {
     "$CW_AGENT_CTL" -a fetch-config -m ec2 -s -c "ssm:$CW_AGENT_PARAMETER"
 
     systemctl daemon-reload
-    systemctl enable --now "$SERVER_UNIT"
-    curl -fsS --retry 60 --retry-delay 2 --retry-connrefused -o /dev/null "http://127.0.0.1:$STDB_PORT/v1/ping" || die "server did not answer /v1/ping"
+    start_server
     log "SpacetimeDB answers on 127.0.0.1:$STDB_PORT"
 
     case $FRONT in

@@ -61,6 +61,9 @@ export function renderBootstrap(o: BootstrapOptions): string {
         ["STDB_PORT", o.server.port],
         ["STDB_UID", STDB_UID],
         ["SERVER_UNIT", SERVER_UNIT],
+        ["UNIT_DIR", "/etc/systemd/system"],
+        // /v1/ping tries, 2 s apart: the first start of a large root replays its commitlog.
+        ["READY_RETRIES", 60],
         ["SERVER_LOG_DIR", path.posix.dirname(SERVER_LOG)],
         ["FRONT", o.front.mode],
         // Only the chosen front's settings have values: an alb host never learns of Caddy.

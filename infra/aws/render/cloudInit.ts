@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { renderCaddyfile } from "../../render/caddyfile";
 import { type BootstrapOptions, renderBootstrap } from "./bootstrap";
 import {
@@ -95,14 +96,21 @@ export function hostFiles(spec: HostSpec): WriteFile[] {
 
 /**
  * EC2 user data: a #cloud-config that writes the files and runs the bootstrap once. Plain text
- * on purpose (readable in the console) and free of secrets. Any change to it replaces the host
+ * on purpose (readable in the console) and free of secrets, except the bootstrap script itself,
+ * written `gz+b64` (cloud-init decodes it): in plain text it alone would take the user data past
+ * EC2's 16 KiB limit. gzip without a timestamp, so the same script is the same user data. Any change to it replaces the host
  * (userDataReplaceOnChange), which is safe because everything stateful is on the data volume.
  */
 export function renderUserData(spec: HostSpec): string {
     const files = hostFiles(spec);
     const lines = ["#cloud-config", `# inner-universe ${spec.environment} host, rendered by infra/aws/render/cloudInit.ts. No secrets here.`, "write_files:"];
     for (const file of files) {
-        lines.push(`- path: ${file.path}`, "  owner: root:root", `  permissions: "${file.permissions}"`, "  content: |");
+        lines.push(`- path: ${file.path}`, "  owner: root:root", `  permissions: "${file.permissions}"`);
+        if (file.path === BOOTSTRAP_PATH) {
+            lines.push("  encoding: gz+b64", `  content: ${gzipSync(file.content, { level: 9 }).toString("base64")}`);
+            continue;
+        }
+        lines.push("  content: |");
         for (const line of file.content.replace(/\n$/, "").split("\n")) lines.push(line === "" ? "" : `    ${line}`);
     }
     lines.push("runcmd:", `- [${BOOTSTRAP_PATH}]`, "");

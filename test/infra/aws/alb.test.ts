@@ -7,6 +7,7 @@ import { decide, type Route, routeMatrix } from "../../../infra/render/routes";
 import { type AwsCaptured, all, one } from "../../support/awsMocks";
 import { ALB_SECTION } from "../../support/awsSpecs";
 import { buildAwsServer, prodConfig } from "../../support/awsStack";
+import { expandUserData } from "../../support/userData";
 
 /** alb mode with a Route 53 zone: the certificate is requested and DNS-validated, the name aliased to the ALB. */
 const DEPLOY = ["203.0.113.0/28", "198.51.100.0/24", "192.0.2.64/26"];
@@ -143,7 +144,7 @@ describe("ALB + ACM (tls.mode alb)", () => {
 
 describe("host in alb mode", () => {
     it("does not install Caddy; a relay exposes the loopback server on the target port", () => {
-        const ud: string = one(resources, "aws:ec2/instance:Instance").inputs.userData;
+        const ud: string = expandUserData(one(resources, "aws:ec2/instance:Instance").inputs.userData);
         expect(ud).toContain("readonly FRONT='alb'");
         expect(ud).not.toContain("/etc/caddy/Caddyfile");
         expect(ud).not.toContain("caddy.service");

@@ -8,6 +8,7 @@ import { type CwAgentConfig, emittedMetric, emittedStdbMetric, renderCwAgentConf
 import type { StackConfigFor } from "../../../infra/config/load";
 import { ACCOUNT, type AwsCaptured, all, DEFAULT_VPC, type Invoke, one } from "../../support/awsMocks";
 import { buildAwsServer, prodConfig } from "../../support/awsStack";
+import { expandUserData } from "../../support/userData";
 
 let cfg: StackConfigFor<"aws">;
 let resources: AwsCaptured[];
@@ -207,7 +208,7 @@ describe("bootstrap user data", () => {
     });
 
     it("finds the volume by its id, installs the pinned server and Caddy, configures the agent from SSM", () => {
-        const ud: string = instance().inputs.userData;
+        const ud: string = expandUserData(instance().inputs.userData);
         expect(ud).toContain(`readonly VOLUME_ID='${outputs.dataVolumeId}'`);
         expect(ud).toContain("nvme-Amazon_Elastic_Block_Store_${VOLUME_ID//-/}");
         expect(ud).toContain("readonly STDB_URL='https://github.com/clockworklabs/SpacetimeDB/releases/download/v1.2.0/spacetime-x86_64-unknown-linux-gnu.tar.gz'");

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { hostSpec } from "../../../infra/aws/hostSpec";
@@ -75,8 +76,15 @@ describe("user data", () => {
         const spec = specs[name]!;
         const text = renderUserData(spec);
         expect(text.startsWith("#cloud-config\n")).toBe(true);
-        const doc = parse(text) as { write_files: { path: string; content: string; permissions: string; owner: string }[]; runcmd: string[][] };
-        expect(doc.write_files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions }))).toEqual(hostFiles(spec));
+        const doc = parse(text) as { write_files: { path: string; content: string; permissions: string; owner: string; encoding?: string }[]; runcmd: string[][] };
+        // What cloud-init writes: gz+b64 entries decoded.
+        const written = doc.write_files.map((f) => ({
+            path: f.path,
+            content: f.encoding === "gz+b64" ? gunzipSync(Buffer.from(f.content, "base64")).toString("utf8") : f.content,
+            permissions: f.permissions,
+        }));
+        expect(written).toEqual(hostFiles(spec));
+        expect(doc.write_files.filter((f) => f.encoding).map((f) => [f.path, f.encoding])).toEqual([[BOOTSTRAP_PATH, "gz+b64"]]);
         expect(doc.write_files.every((f) => f.owner === "root:root")).toBe(true);
         expect(doc.runcmd).toEqual([[BOOTSTRAP_PATH]]);
     });

@@ -10,6 +10,7 @@ import { all, one } from "../../support/awsMocks";
 import { ALB_SECTION } from "../../support/awsSpecs";
 import { buildAwsServer, prodConfig } from "../../support/awsStack";
 import { stackFileConfig } from "../../support/stackFiles";
+import { expandUserData } from "../../support/userData";
 
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 
@@ -21,7 +22,7 @@ describe("restore path: aws.data_volume.snapshot_id", () => {
         expect(volume.inputs.snapshotId).toBe("snap-0123456789abcdef0");
         expect(volume.options).toMatchObject({ protect: true, retainOnDelete: true });
         const instance = one(resources, "aws:ec2/instance:Instance");
-        expect(instance.inputs.userData).toContain(`readonly VOLUME_ID='${outputs.dataVolumeId}'`);
+        expect(expandUserData(instance.inputs.userData)).toContain(`readonly VOLUME_ID='${outputs.dataVolumeId}'`);
         // A new volume id changes user data, which replaces the host instead of patching it in place.
         expect(instance.inputs.userDataReplaceOnChange).toBe(true);
     });
@@ -121,9 +122,10 @@ describe("a Debian host (aws.instance.os debian)", () => {
         expect(invokes.find((i) => i.token === "aws:ssm/getParameter:getParameter")!.args.name).toBe("/aws/service/debian/release/bookworm/latest/amd64");
         expect(invokes.find((i) => i.token === "aws:ec2/getAmi:getAmi")!.args.owners).toEqual(["136693071363"]);
         const userData = one(resources, "aws:ec2/instance:Instance").inputs.userData as string;
-        expect(userData).toContain("readonly HOST_OS='debian'");
-        expect(userData).toContain(`readonly CW_AGENT_DEB_URL='${AGENT_DEB.url}'`);
-        expect(userData).toContain(`readonly CW_AGENT_DEB_SHA256='${AGENT_DEB.sha256}'`);
+        const script = expandUserData(userData);
+        expect(script).toContain("readonly HOST_OS='debian'");
+        expect(script).toContain(`readonly CW_AGENT_DEB_URL='${AGENT_DEB.url}'`);
+        expect(script).toContain(`readonly CW_AGENT_DEB_SHA256='${AGENT_DEB.sha256}'`);
         expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
     });
 

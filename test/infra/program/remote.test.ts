@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../../../infra/config";
 import { atlasOutputSchema } from "../../../infra/contract/atlas";
 import type { StackOutputs } from "../../../infra/program";
+import { remotePlan } from "../../../infra/spacetimedb/remoteVersion-impl";
 import { runPoliciesOver } from "../../../policy/policies";
 import { DEPLOYER, FAKE_TOKEN, fakeModuleBuilder, localSteps, WASM_SHA } from "../../support/fakeSteps";
 import { byName, DATABASE_TYPE, installHarness, output, READINESS_TYPE, SETTINGS_TYPE } from "../../support/harness";
@@ -26,7 +27,13 @@ describe("runtime: remote (a server the stack does not run)", () => {
         const outputs: StackOutputs = await harness.run(() => buildStack({ cfg, deployerToken: pulumi.secret(FAKE_TOKEN) }, { buildModule: fakeModuleBuilder }));
         const atlas = atlasOutputSchema.parse(await output(outputs.atlas));
         const custom = harness.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("inner-universe:"));
-        expect(custom.map((r) => r.type).sort()).toEqual([DATABASE_TYPE, READINESS_TYPE, SETTINGS_TYPE].sort());
+        expect(custom.map((r) => r.type).sort()).toEqual([DATABASE_TYPE, READINESS_TYPE, "pulumi-nodejs:dynamic/spacetimedb:RemoteServerVersion", SETTINGS_TYPE].sort());
+        // No gate: only a statement of the version the server reports, in every preview.
+        expect(byName(harness.resources, "inner-universe-remote-version").inputs).toMatchObject({
+            serverUrl: "https://db.example.com",
+            version: cfg.spacetimedb.version,
+            caCert: "certs/ca.pem",
+        });
         const publish = byName(harness.resources, "inner-universe-publish-wasm");
         expect(publish.inputs).toMatchObject({ serverUrl: "https://db.example.com", wasmSha256: WASM_SHA, token: FAKE_TOKEN, caCert: "certs/ca.pem" });
         expect(publish.secretInputs).toContain("token");
@@ -39,6 +46,14 @@ describe("runtime: remote (a server the stack does not run)", () => {
             deployer: { identity: DEPLOYER },
         });
         expect(runPoliciesOver(harness.resources, { protectData: false })).toEqual([]);
+    });
+
+    it.each([
+        ["1.2.0", "1.2.0", "server 1.2.0 (runtime remote: its operator upgrades it, no upgrade gate here)"],
+        ["1.3.0", "1.2.0", "server 1.3.0, but spacetimedb.version says 1.2.0 (runtime remote: its operator upgrades it, no upgrade gate here)"],
+        [undefined, "1.2.0", "server version not reported by /v1/health (spacetimedb.version says 1.2.0; runtime remote: its operator upgrades it, no upgrade gate here)"],
+    ])("the preview states the version the server reports (%s; config %s)", (reported, configured, plan) => {
+        expect(remotePlan(reported, configured)).toBe(plan);
     });
 
     it("bad remote config names the key and the fix", () => {

@@ -196,7 +196,12 @@ describe("AWS on-demand snapshot (the SDK inputs, shapes from the EC2 API refere
         expect(by.PruneOwnOnDemandSnapshots).toMatchObject({ Action: "ec2:DeleteSnapshot", Condition: { StringEquals: { "aws:ResourceTag/inner-universe:source": "on-demand" } } });
         // The request's tags satisfy the policy's conditions.
         const tags = Object.fromEntries(req.TagSpecifications[0].Tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value]));
-        for (const [k, v] of Object.entries(by.CreateTaggedSnapshots!.Condition!.StringEquals)) expect(tags[k]).toBe(v);
+        // (StringEquals with a list: any of its values; the gate's pre-upgrade snapshots satisfy it too.)
+        for (const [k, v] of Object.entries(by.CreateTaggedSnapshots!.Condition!.StringEquals)) expect([v].flat()).toContain(tags[k]);
+        const gate = createSnapshotRequest({ stack: "prod", region: "eu-west-1", volumeId: "vol-1234567890abcdef0", now: new Date(0), source: "pre-upgrade" });
+        const gateTags = Object.fromEntries(gate.TagSpecifications[0].Tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value]));
+        for (const [k, v] of Object.entries(by.CreateTaggedSnapshots!.Condition!.StringEquals)) expect([v].flat()).toContain(gateTags[k]);
+        expect(gateTags["aws:RequestTag/inner-universe:source"]).not.toBe(by.PruneOwnOnDemandSnapshots!.Condition!.StringEquals["aws:ResourceTag/inner-universe:source"]);
         expect(p.Statement.flatMap((s) => [s.Action].flat()).sort()).toEqual([
             "ec2:CreateSnapshot",
             "ec2:CreateSnapshot",
@@ -204,6 +209,7 @@ describe("AWS on-demand snapshot (the SDK inputs, shapes from the EC2 API refere
             "ec2:DeleteSnapshot",
             "ec2:DescribeSnapshots",
             "ec2:DescribeVolumes",
+            "ec2:DescribeVolumesModifications",
         ]);
     });
 

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishRequest } from "../../infra/spacetimedb/protocol-impl";
-import { Drill, type DrillHost, sha256OfFile, type Volume } from "../../ops/drill/host/drill";
+import { growCommand } from "../../infra/aws/growth-impl";
+import { Drill, type DrillHost, sha256OfFile, VOLUME_MIB, type Volume } from "../../ops/drill/host/drill";
 import { exec, waitFor } from "../../ops/drill/host/exec";
 import { frontRequest } from "../../ops/drill/host/front";
 import { ACME_HOST } from "../../ops/drill/host/overrides";
@@ -103,7 +104,7 @@ describe("the drill's own scripts", () => {
 
     it("seed the host with the instance's user data as the program registered it, for a Debian prod host", () => {
         expect(drill.rendered.userData.startsWith("#cloud-config\n")).toBe(true);
-        expect(drill.rendered.userData).toContain(`readonly VOLUME_ID='${drill.rendered.volumeId}'`);
+        expect(expandUserData(drill.rendered.userData)).toContain(`readonly VOLUME_ID='${drill.rendered.volumeId}'`);
         expect(expandUserData(drill.rendered.userData)).toContain("readonly HOST_OS='debian'");
         expect(expandUserData(drill.rendered.userData)).toContain(`readonly STDB_SHA256='${drill.assets.server.sha256}'`);
         expect(drill.rendered.userData).toContain(`acme_ca https://${ACME_HOST}/acme/local/directory`);
@@ -260,6 +261,7 @@ describe("reboot and host replacement keep the volume", () => {
         await host.attach(drill.rendered.volumeId);
         const r = await bootstrapped(host, "done");
         expect(r.log).toContain("already holds xfs: keeping its data");
+        expect(r.log).toContain("/stdb already fills its volume");
         expect(r.log).not.toContain("formatting");
         await pingThroughFront();
         expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
@@ -268,15 +270,35 @@ describe("reboot and host replacement keep the volume", () => {
         expect(await deployedRows()).toBe(rowsBefore);
     });
 
-    it("restore: a copy of the volume file taken while the server runs recovers on a fresh host, rows intact", async () => {
+    it("growth in place: the volume grows under the running host, the SSM command grows /stdb (no reformat), rows intact", async () => {
+        const size = async () => Number(await sh(host, "df -B1 --output=size /stdb | tail -n1"));
+        const before = await size();
+        await drill.grow(data, VOLUME_MIB * 2);
+        // What FilesystemGrowth sends through SSM, run on the host (the SSM agent's stand-in is this shell).
+        const reported = Number(await sh(host, growCommand("/stdb")));
+        expect(reported).toBe(await size());
+        expect(reported).toBeGreaterThan(before * 1.8);
+        expect(await sh(host, "blkid -p -o value -s UUID /dev/nvme1n1")).toBe(firstUuid);
         expect((await unitProps(host, "spacetimedb.service", "ActiveState")).ActiveState).toBe("active");
-        const copy = await drill.volume("restore", async (f) => void (await exec("cp", ["--sparse=always", data.file, f])));
+        expect(await tokenAccepted()).toBe(200);
+        expect(await deployedRows()).toBe(rowsBefore);
+    });
+
+    it("restore: a copy of the volume file taken while the server runs recovers on a fresh host, rows intact; a larger copy is grown on boot", async () => {
+        expect((await unitProps(host, "spacetimedb.service", "ActiveState")).ActiveState).toBe("active");
+        // The copy is a larger volume than its source (a restore into a bigger size_gb): the bootstrap grows XFS to it.
+        const copy = await drill.volume("restore", async (f) => {
+            fs.rmSync(f);
+            await exec("cp", ["--sparse=always", data.file, f]);
+            await exec("truncate", ["-s", `${VOLUME_MIB * 3}M`, f]);
+        });
         // One kernel serves every container and XFS refuses a second mount of the same UUID: the
         // original host goes first (on AWS the restored volume sits on another instance).
         await drill.remove(host);
         host = await drill.boot("restored", copy, "i-00000000000000005");
         const r = await bootstrapped(host, "done");
         expect(r.log).toContain("already holds xfs: keeping its data");
+        expect(r.log).toMatch(/grew \/stdb from \d+ to \d+ bytes/);
         await pingThroughFront();
         expect(await sh(host, "sha256sum < /stdb/config/id_ecdsa.pub")).toBe(firstKeySha);
         expect(await tokenAccepted()).toBe(200);

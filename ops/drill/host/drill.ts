@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, "..", "..", "..");
 const SCRIPTS = __dirname;
 const STANDINS = path.join(SCRIPTS, "standins");
 /** The smallest volume mkfs.xfs accepts is 300 MiB. */
-const VOLUME_MIB = 512;
+export const VOLUME_MIB = 512;
 
 export interface Volume {
     name: string;
@@ -125,6 +125,11 @@ export class Drill {
         const v = { name, file, loop };
         this.volumes.push(v);
         return v;
+    }
+
+    /** Grows a volume under whatever host has it attached, as an in-place EBS modification does. */
+    async grow(v: Volume, mib: number): Promise<void> {
+        await exec("bash", [path.join(SCRIPTS, "loop.sh"), "grow", v.loop, v.file, String(mib)]);
     }
 
     /** Detaches a volume's loop device (its file stays, for checksums and copies). */

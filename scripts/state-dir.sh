@@ -22,7 +22,7 @@ delete)
     if [[ ${IU_DELETE_ON_DESTROY:?IU_DELETE_ON_DESTROY is required} == 1 ]]; then
         # A stack deployed before the paths were handed over: its files, as that version named them.
         rm -rf "$dir" "$(daemon_file IU_PID_FILE "$dir.pid")" "$(daemon_file IU_LOG_FILE "$dir.log")" \
-            "$(daemon_file IU_FINGERPRINT_FILE "$dir.fingerprint")" "$dir.bin"
+            "$(daemon_file IU_FINGERPRINT_FILE "$dir.fingerprint")" "$dir.bin" "$dir.usage"
         rmdir --ignore-fail-on-non-empty "$(dirname "$dir")" 2>/dev/null || true
     fi
     ;;

@@ -29,3 +29,6 @@ export interface DaemonFiles {
 export function daemonFiles(stateDir: string): DaemonFiles {
     return { pid: `${stateDir}.pid`, log: `${stateDir}.log`, fingerprint: `${stateDir}.fingerprint` };
 }
+
+/** The root's size at each `status` run (ops/status/growth.ts), beside it; removed with it (scripts/state-dir.sh). */
+export const usageFile = (rootDir: string) => `${rootDir}.usage`;

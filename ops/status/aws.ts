@@ -1,4 +1,4 @@
-import { CloudWatchClient, type DescribeAlarmsCommandOutput, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, type DescribeAlarmsCommandOutput, GetMetricStatisticsCommand, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
 import {
     DescribeInstanceStatusCommand,
     type DescribeInstanceStatusCommandOutput,
@@ -7,6 +7,9 @@ import {
     paginateDescribeSnapshots,
     type Snapshot,
 } from "@aws-sdk/client-ec2";
+import { DATA_FSTYPE } from "../../infra/aws/render/constants";
+import { dataDiskMetric } from "../../infra/aws/render/cwAgentConfig";
+import { type Forecast, forecast, type UsageSample } from "./growth";
 
 /**
  * What AWS says about a prod stack, read through the AWS SDK for JavaScript v3: the instance's
@@ -40,7 +43,20 @@ export interface AwsFacts {
     instance?: InstanceStatus;
     alarms?: AlarmState[];
     lastSnapshot?: SnapshotFacts | null;
+    /** The data volume's fill rate over the last week of disk_used_percent (hourly maxima). */
+    growth?: Forecast;
     errors: string[];
+}
+
+/** How far back status looks at the disk series for the fill rate. */
+export const GROWTH_WINDOW_DAYS = 7;
+
+/** disk_used_percent datapoints → usage samples on a 0–100 scale (so the capacity is 100). */
+export function diskSamples(points: { Timestamp?: Date; Maximum?: number }[]): UsageSample[] {
+    return points
+        .filter((p) => p.Timestamp && typeof p.Maximum === "number")
+        .map((p) => ({ at: p.Timestamp!.getTime(), usedBytes: p.Maximum! }))
+        .sort((a, b) => a.at - b.at);
 }
 
 /** The one instance asked about, or undefined when EC2 does not know it. */
@@ -86,7 +102,13 @@ export function clientConfig(a: AwsAccess) {
     };
 }
 
-export async function awsFacts(o: AwsAccess & { instanceId?: string; dataVolumeId?: string; alarmTopicArn?: string }): Promise<AwsFacts> {
+const metricQuery = (m: { namespace: string; metricName: string; dimensions: Record<string, string> }) => ({
+    Namespace: m.namespace,
+    MetricName: m.metricName,
+    Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })),
+});
+
+export async function awsFacts(o: AwsAccess & { instanceId?: string; dataVolumeId?: string; alarmTopicArn?: string; mount?: string; now?: Date }): Promise<AwsFacts> {
     const facts: AwsFacts = { errors: [] };
     const ec2 = new EC2Client(clientConfig(o));
     try {
@@ -122,6 +144,22 @@ export async function awsFacts(o: AwsAccess & { instanceId?: string; dataVolumeI
                   (pages) => void (facts.lastSnapshot = newestSnapshotOf(pages.flatMap((p) => p.Snapshots ?? [])) ?? null),
                   why("DescribeSnapshots"),
               )
+            : undefined,
+        o.instanceId && o.mount
+            ? cw
+                  .send(
+                      new GetMetricStatisticsCommand({
+                          ...metricQuery(dataDiskMetric(o.mount, o.instanceId, DATA_FSTYPE)),
+                          StartTime: new Date((o.now ?? new Date()).getTime() - GROWTH_WINDOW_DAYS * 86_400_000),
+                          EndTime: o.now ?? new Date(),
+                          Period: 3600,
+                          Statistics: ["Maximum"],
+                      }),
+                  )
+                  .then((out) => {
+                      const f = forecast(diskSamples(out.Datapoints ?? []), 100);
+                      if (f) facts.growth = f;
+                  }, why("GetMetricStatistics disk_used_percent"))
             : undefined,
     ]);
     ec2.destroy();

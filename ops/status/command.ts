@@ -60,7 +60,7 @@ async function status(stack: string, logLines: number, ctx: Context): Promise<nu
     }
     if (outputs.aws && typeof outputs.aws === "object") facts.aws = outputs.aws as StatusFacts["aws"];
     if (cfg.runtime === "aws" && cfg.aws) {
-        facts.awsState = await awsFacts({ region: cfg.aws.region, ...(facts.aws ?? {}) });
+        facts.awsState = await awsFacts({ region: cfg.aws.region, mount: cfg.spacetimedb.root_dir, ...(facts.aws ?? {}) });
         facts.backupIntervalHours = cfg.aws.backups.schedule.interval_hours;
     }
     const backupDir = (outputs.backup as { backupDir?: string } | undefined)?.backupDir;

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { daemonFiles } from "../../infra/lib/localLayout";
+import { daemonFiles, usageFile } from "../../infra/lib/localLayout";
 import { alive } from "../ports";
+import { type Forecast, forecast, recordUsage } from "./growth";
 
 /**
  * Facts about a server running on this machine (runtime local): its process, its root dir's size
@@ -17,10 +18,12 @@ export interface LocalFacts {
     /** Bytes of the root dir, each hard-linked file once (snapshots share files with the commitlog). */
     rootBytes?: number;
     disk?: { freeBytes: number; totalBytes: number; freePercent: number };
+    /** At the rate the root has grown over the recorded `status` runs (R.usage beside it). */
+    growth?: Forecast;
     logFile: string;
 }
 
-export function localFacts(rootDir: string): LocalFacts {
+export function localFacts(rootDir: string, now: () => number = Date.now): LocalFacts {
     const { pid: pidFile, log: logFile } = daemonFiles(rootDir);
     const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "";
     const pid = /^\d+$/.test(text) ? Number(text) : undefined;
@@ -31,6 +34,10 @@ export function localFacts(rootDir: string): LocalFacts {
         const totalBytes = s.blocks * s.bsize;
         const freeBytes = s.bavail * s.bsize;
         facts.disk = { freeBytes, totalBytes, freePercent: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : 0 };
+        // The root can grow into the free space: full when it has taken all of it.
+        const history = recordUsage(usageFile(rootDir), { at: now(), usedBytes: facts.rootBytes });
+        const f = forecast(history, facts.rootBytes + freeBytes);
+        if (f) facts.growth = f;
     }
     return facts;
 }

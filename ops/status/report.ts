@@ -1,5 +1,6 @@
 import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
 import type { AwsFacts } from "./aws";
+import type { Forecast } from "./growth";
 import type { LocalFacts } from "./local";
 import type { ServerFacts } from "./probe";
 
@@ -45,6 +46,19 @@ export const DISK_MIN_FREE_PERCENT = 10;
 
 const short = (h: string) => `${h.slice(0, 12)}…`;
 
+/** Fewer days than this until the data filesystem is full is a problem (time to grow the volume). */
+export const MIN_DAYS_UNTIL_FULL = 14;
+
+function growthField(g: Forecast | undefined, where: string) {
+    if (!g) return { daysUntilFull: null, note: `not enough history yet (status records ${where}'s size each run; a rate needs an hour of samples)` };
+    return { daysUntilFull: g.daysUntilFull, bytesPerDay: g.bytesPerDay, samples: g.samples, spanHours: g.spanHours };
+}
+
+function shortRunway(g: Forecast | undefined): string | undefined {
+    if (g?.daysUntilFull === null || g?.daysUntilFull === undefined || g.daysUntilFull >= MIN_DAYS_UNTIL_FULL) return undefined;
+    return `disk: full in ${g.daysUntilFull} days at ${g.bytesPerDay} bytes/day (the commitlog is never pruned): grow the volume`;
+}
+
 export function evaluate(f: StatusFacts): StatusReport {
     const problems: string[] = [];
     const fields: Record<string, unknown> = { stack: f.stack, runtime: f.runtime };
@@ -67,6 +81,9 @@ export function evaluate(f: StatusFacts): StatusReport {
             fields.disk = l.disk;
             if (l.disk.freePercent < DISK_MIN_FREE_PERCENT) problems.push(`disk: only ${l.disk.freePercent}% free on the filesystem of ${l.rootDir}`);
         }
+        fields.growth = growthField(l.growth, l.rootDir);
+        const runway = shortRunway(l.growth);
+        if (runway) problems.push(runway);
     }
 
     const s = f.server;
@@ -135,6 +152,15 @@ export function evaluate(f: StatusFacts): StatusReport {
                 problems.push(`instance: status checks system=${st.instance.system} instance=${st.instance.instance}`);
             }
         } else if (f.aws?.instanceId && st.errors.length === 0) problems.push(`instance: ${f.aws.instanceId} not found`);
+        if (f.aws?.instanceId) {
+            // disk_used_percent is a share: the rate is in percentage points a day.
+            fields.growth = st.growth
+                ? { daysUntilFull: st.growth.daysUntilFull, percentPerDay: st.growth.bytesPerDay, samples: st.growth.samples, spanHours: st.growth.spanHours }
+                : { daysUntilFull: null, note: "no disk_used_percent history for the data volume yet" };
+            if (st.growth?.daysUntilFull !== null && st.growth?.daysUntilFull !== undefined && st.growth.daysUntilFull < MIN_DAYS_UNTIL_FULL) {
+                problems.push(`disk: the data volume is full in ${st.growth.daysUntilFull} days at ${st.growth.bytesPerDay} percentage points/day: raise aws.data_volume.size_gb`);
+            }
+        }
         if (st.alarms) {
             fields.alarms = st.alarms.map((a) => `${a.name}=${a.state}`);
             for (const a of st.alarms.filter((x) => x.state === "ALARM")) problems.push(`alarm: ${a.name} is in ALARM (${a.reason})`);

@@ -1,8 +1,9 @@
 import * as os from "node:os";
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
+import { DATA_FSTYPE, SNAPSHOT_TAG_KEY } from "../../infra/aws/render/constants";
+import { dataDiskMetric } from "../../infra/aws/render/cwAgentConfig";
 import { snapshotTags } from "../../infra/aws/snapshot";
 import { createAws, listAws } from "../../ops/backup/aws";
 import type { StackFacts } from "../../ops/stack";
@@ -101,6 +102,39 @@ describe("status through the SDK, against moto", () => {
         const r = evaluate({ stack: STACK, runtime: "aws", atlasOutput: undefined, aws: { ...ids, alarmTopicArn: TOPIC }, awsState: state, backupIntervalHours: 24 });
         expect(r.problems).toContain("alarm: inner-universe-moto-mon-disk is in ALARM (Threshold Crossed: 81.2 > 80)");
         expect(r.problems.join("\n")).not.toMatch(/staging|instance:|backup:/);
+    });
+
+    it("forecasts when the data volume is full from a week of disk_used_percent (the series the agent emits)", async () => {
+        const m = dataDiskMetric("/stdb", ids.instanceId, DATA_FSTYPE);
+        const now = new Date();
+        // 2 percentage points a day for 3 days, sampled every 6 h: 40% a minute ago, full in 30 days.
+        const points = Array.from({ length: 13 }, (_, i) => ({ at: new Date(now.getTime() - 60_000 - (12 - i) * 6 * 3_600_000), value: 34 + i * 0.5 }));
+        await cw.send(
+            new PutMetricDataCommand({
+                Namespace: m.namespace,
+                MetricData: points.map((p) => ({
+                    MetricName: m.metricName,
+                    Dimensions: Object.entries(m.dimensions).map(([Name, Value]) => ({ Name, Value })),
+                    Timestamp: p.at,
+                    Value: p.value,
+                })),
+            }),
+        );
+        const state = await awsFacts({ region: REGION, instanceId: ids.instanceId, mount: "/stdb", now });
+        expect(state.errors).toEqual([]);
+        expect(state.growth).toMatchObject({ samples: 13, bytesPerDay: 2 });
+        expect(state.growth!.daysUntilFull).toBeCloseTo(30, 0);
+        const r = evaluate({ stack: STACK, runtime: "aws", atlasOutput: undefined, aws: { instanceId: ids.instanceId }, awsState: state });
+        expect(r.fields.growth).toMatchObject({ daysUntilFull: state.growth!.daysUntilFull, percentPerDay: 2 });
+        // The same rate with a fuller volume: a problem.
+        const short = evaluate({
+            stack: STACK,
+            runtime: "aws",
+            atlasOutput: undefined,
+            aws: { instanceId: ids.instanceId },
+            awsState: { ...state, growth: { ...state.growth!, daysUntilFull: 5 } },
+        });
+        expect(short.problems).toContain("disk: the data volume is full in 5 days at 2 percentage points/day: raise aws.data_volume.size_gb");
     });
 
     it("an unknown instance is not found, a call AWS refuses is named with its code", async () => {

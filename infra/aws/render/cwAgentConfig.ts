@@ -206,3 +206,12 @@ export function emittedMetric<V = string>(
     }
     return { namespace: config.metrics.namespace, metricName, dimensions: dims };
 }
+
+/**
+ * The data volume's disk_used_percent series as the agent emits it for `instanceId` (the series
+ * the disk alarm watches and `status` forecasts from). Its name and dimensions depend only on the
+ * disk section and append_dimensions, so the log settings here are placeholders.
+ */
+export function dataDiskMetric(mount: string, instanceId: string, fstype: string): AgentMetric<string> {
+    return emittedMetric(renderCwAgentConfig({ mount, logGroupName: "-", caddyAccessLog: false }), "disk", { instanceId, path: mount, fstype });
+}

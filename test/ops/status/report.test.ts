@@ -77,6 +77,7 @@ describe("evaluate: healthy only without problems, each problem naming what is w
             "server",
             "dataDir",
             "disk",
+            "growth",
             "health",
             "version",
             "module",

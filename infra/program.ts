@@ -184,17 +184,22 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   healthcheck: cfg.container.healthcheck,
                   readyTimeoutSeconds: cfg.spacetimedb.ready_timeout_s,
                   protect: cfg.protect.data,
+                  version: cfg.spacetimedb.version,
+                  database: cfg.spacetimedb.database,
+                  backupDir: backupDirOf(cfg),
+                  timeoutMs: cfg.server.timeout_ms,
               });
     const serverUrl = server.url;
     const identityScope = server instanceof ContainerServer ? (server.volumeName ?? pulumi.output(`in-memory:${cfg.stack}`)) : pulumi.output(`local:${cfg.spacetimedb.root_dir}`);
     const backup =
         server instanceof ContainerServer
-            ? pulumi.output({
+            ? pulumi.all([server.containerName, server.volumeName, server.lastUpgrade]).apply(([containerName, volumeName, lastUpgrade]) => ({
                   rootDir: CONTAINER_ROOT,
                   image: cfg.container.image,
-                  containerName: server.containerName,
-                  ...(server.volumeName ? { volumeName: server.volumeName } : {}),
-              })
+                  containerName,
+                  ...(volumeName ? { volumeName } : {}),
+                  ...(lastUpgrade ? { lastUpgrade } : {}),
+              }))
             : server.lastUpgrade.apply((lastUpgrade) => ({ rootDir: cfg.spacetimedb.root_dir, ...(lastUpgrade ? { lastUpgrade } : {}) }));
     if (!cfg.tls.enabled) {
         return { adminUrl: serverUrl, publicUrl: serverUrl, wsUrl: serverUrl.apply(wsUrlOf), tlsEnabled: false, identityScope, backup };

@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { containerName, containerVolumeName, HOST_ROOT_DIR, SERVER_PORT } from "../facts";
+import { ContainerUpgrade } from "../spacetimedb/containerUpgrade";
+import type { UpgradeRecord } from "../spacetimedb/upgrade-impl";
 
 export interface ContainerServerArgs {
     stack: string;
@@ -14,6 +16,11 @@ export interface ContainerServerArgs {
     healthcheck: { test: string[]; interval_s: number; timeout_s: number; retries: number; start_period_s: number };
     readyTimeoutSeconds: number;
     protect: boolean;
+    /** What the upgrade gate needs besides: spacetimedb.version (the image's), the database it observes, where its backup goes. */
+    version: string;
+    database: string;
+    backupDir: string;
+    timeoutMs: number;
 }
 
 /** Where the server keeps its root inside the container (data + JWT keys), as in the official image. */
@@ -28,6 +35,8 @@ export class ContainerServer extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly containerName: pulumi.Output<string>;
     readonly volumeName?: pulumi.Output<string>;
+    /** The last upgrade the gate made and the backup taken before it. */
+    readonly lastUpgrade: pulumi.Output<UpgradeRecord | undefined>;
 
     constructor(name: string, args: ContainerServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("inner-universe:server:Container", name, {}, opts);
@@ -35,17 +44,47 @@ export class ContainerServer extends pulumi.ComponentResource {
             { label: "inner-universe.stack", value: args.stack },
             { label: "inner-universe.role", value: "spacetimedb" },
         ];
-        const image = args.pull ? new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this }).imageId : pulumi.output(args.image);
+        const pulled = args.pull ? new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent: this }) : undefined;
+        const image = pulled ? pulled.imageId : pulumi.output(args.image);
 
         const volume = args.inMemory
             ? undefined
             : new docker.Volume(`${name}-root`, { name: containerVolumeName(args.stack), labels }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
 
-        const container = new docker.Container(`${name}-server`, containerSpec(name, args, image, volume?.name), { parent: this, deleteBeforeReplace: true });
+        // The gate's trial and helper containers run the new image: pulled first.
+        const gate = volume ? this.createUpgradeGate(name, args, [volume, ...(pulled ? [pulled] : [])]) : undefined;
+        const container = new docker.Container(`${name}-server`, containerSpec(name, args, image, volume?.name), {
+            parent: this,
+            deleteBeforeReplace: true,
+            ...(gate ? { dependsOn: [gate] } : {}),
+        });
         this.url = container.id.apply(() => `http://127.0.0.1:${args.hostPort}`);
         this.containerName = container.name;
         if (volume) this.volumeName = volume.name;
-        this.registerOutputs({ url: this.url, containerName: this.containerName, volumeName: this.volumeName });
+        this.lastUpgrade = gate ? gate.last : pulumi.output(undefined);
+        this.registerOutputs({ url: this.url, containerName: this.containerName, volumeName: this.volumeName, lastUpgrade: this.lastUpgrade });
+    }
+
+    /** Before a new image replaces the container: the gate (backup, trial, way back). */
+    private createUpgradeGate(name: string, args: ContainerServerArgs, after: pulumi.Resource[]): ContainerUpgrade {
+        return new ContainerUpgrade(
+            `${name}-upgrade`,
+            {
+                stack: args.stack,
+                database: args.database,
+                version: args.version,
+                image: args.image,
+                containerName: containerName(args.stack),
+                volumeName: containerVolumeName(args.stack),
+                rootDir: CONTAINER_ROOT,
+                port: CONTAINER_PORT,
+                hostPort: args.hostPort,
+                backupDir: args.backupDir,
+                readyTimeoutSeconds: args.readyTimeoutSeconds,
+                timeoutMs: args.timeoutMs,
+            },
+            { parent: this, dependsOn: after },
+        );
     }
 }
 

@@ -96,7 +96,7 @@ export interface Observation {
     rows: Record<string, number>;
 }
 
-async function observe(i: UpgradeInputs): Promise<Observation> {
+export async function observe(i: Pick<UpgradeInputs, "serverUrl" | "database" | "timeoutMs">): Promise<Observation> {
     const mint = mintRequest();
     const { token } = parseMinted(await send(i.serverUrl, mint, i.timeoutMs));
     const query = async (q: string) => {

@@ -1,11 +1,10 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { formatProblems, verifyTree } from "../../infra/backup/manifest";
 import { rootVersion } from "../../infra/backup/serverVersion";
 import { abandonBackup, backupId, beginBackup, FILES, find, prune, type StoredBackup, sealBackup, verify } from "../../infra/backup/store";
-import { docker } from "../docker";
+import { docker, expectStatus, helper, readVolume, startContainer as start, stopContainer as stop } from "../../infra/lib/dockerEngine";
 import type { StackFacts } from "../stack";
 import { DURABILITY_WINDOW_MS } from "./local";
 
@@ -17,39 +16,6 @@ import { DURABILITY_WINDOW_MS } from "./local";
  * (nothing is deleted), then replaces the volume's contents and reads them back to check them.
  * Everything goes through the Docker Engine API on its unix socket.
  */
-async function expectStatus(what: string, p: Promise<{ status: number; json: any }>, ok: number[]): Promise<any> {
-    const r = await p;
-    if (!ok.includes(r.status)) throw new Error(`${what}: Docker answered ${r.status} ${JSON.stringify(r.json)}`);
-    return r.json;
-}
-
-/** Runs `/bin/sh -c script` as root in a throw-away container of `image` with the given mounts; throws with its output on failure. */
-export async function helper(image: string, script: string, mounts: { Type: "volume" | "bind"; Source: string; Target: string; ReadOnly?: boolean }[]): Promise<void> {
-    const name = `iu-backup-helper-${process.pid}-${Date.now()}`;
-    const created = await expectStatus(
-        "create helper container",
-        docker("POST", `/containers/create?name=${name}`, {
-            Image: image,
-            Entrypoint: ["/bin/sh", "-c"],
-            Cmd: [script],
-            User: "0:0",
-            Labels: { "inner-universe.role": "backup-helper" },
-            HostConfig: { Mounts: mounts, NetworkMode: "none" },
-        }),
-        [201],
-    );
-    const id = created.Id as string;
-    try {
-        await expectStatus("start helper", docker("POST", `/containers/${id}/start`), [204]);
-        const waited = await expectStatus("wait for helper", docker("POST", `/containers/${id}/wait`), [200]);
-        if (waited.StatusCode !== 0) {
-            const logs = await docker("GET", `/containers/${id}/logs?stdout=1&stderr=1`);
-            throw new Error(`helper (${script}) exited ${waited.StatusCode}: ${printable(String(logs.json))}`);
-        }
-    } finally {
-        await docker("DELETE", `/containers/${id}?force=true`);
-    }
-}
 
 function facts2(facts: StackFacts): { image: string; volume: string; container: string; root: string } {
     const t = facts.target;
@@ -57,37 +23,6 @@ function facts2(facts: StackFacts): { image: string; volume: string; container: 
     if (!t.image || !t.containerName || !t.rootDir) throw new Error(`stack ${t.stack}: the backup output lacks image/containerName/rootDir`);
     return { image: t.image, volume: t.volumeName, container: t.containerName, root: t.rootDir };
 }
-
-function untar(tarFile: string, dest: string): void {
-    fs.mkdirSync(dest, { recursive: true });
-    const r = spawnSync("tar", ["-xpf", tarFile, "--numeric-owner", "-C", dest], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`tar -x ${tarFile}: ${r.stderr}`);
-    fs.rmSync(tarFile);
-}
-
-/** The volume's tree, read back through a helper into a temporary directory. */
-async function readVolume(image: string, volume: string, dest: string): Promise<void> {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "iu-vol-"));
-    try {
-        await helper(image, "tar -C /stdb -cf /out/root.tar .", [
-            { Type: "volume", Source: volume, Target: "/stdb", ReadOnly: true },
-            { Type: "bind", Source: out, Target: "/out" },
-        ]);
-        untar(path.join(out, "root.tar"), dest);
-    } finally {
-        fs.rmSync(out, { recursive: true, force: true });
-    }
-}
-
-/** Docker's log stream frames each chunk with an 8-byte binary header: keep the text. */
-const printable = (s: string) =>
-    [...s]
-        .filter((ch) => ch >= " " || ch === "\n")
-        .join("")
-        .trim();
-
-const stop = (c: string) => expectStatus(`stop ${c}`, docker("POST", `/containers/${c}/stop?t=30`), [204, 304]);
-const start = (c: string) => expectStatus(`start ${c}`, docker("POST", `/containers/${c}/start`), [204, 304]);
 
 export async function createContainer(facts: StackFacts, opts: { backupDir: string; keep: number; now?: () => Date; log?: (l: string) => void }): Promise<StoredBackup> {
     const log = opts.log ?? (() => {});

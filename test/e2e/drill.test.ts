@@ -34,6 +34,14 @@ const sh = async (h: DrillHost, script: string) => (await h.sh(script)).trim();
 const unitProps = async (h: DrillHost, unit: string, ...props: string[]) =>
     Object.fromEntries((await sh(h, `systemctl show ${unit} ${props.map((p) => `-p ${p}`).join(" ")}`)).split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
 
+/** A unit's main process as the kernel sees it: /proc/PID/status fields, and whether systemd gave it a user namespace of its own. */
+async function processStatus(h: DrillHost, unit: string): Promise<Record<string, string | boolean>> {
+    const pid = (await unitProps(h, unit, "MainPID")).MainPID;
+    const fields = Object.fromEntries((await sh(h, `cat /proc/${pid}/status`)).split("\n").map((l) => l.split(/:\s*/, 2) as [string, string]));
+    const ownUserNamespace = (await sh(h, `readlink /proc/${pid}/ns/user`)) !== (await sh(h, "readlink /proc/1/ns/user"));
+    return { ...fields, ownUserNamespace };
+}
+
 async function bootstrapped(h: DrillHost, expected: "done" | "refused") {
     const r = await h.bootstrap();
     if (r.outcome !== expected) throw new Error(`bootstrap ${r.outcome}, expected ${expected}:\n${await h.diagnostics()}`);
@@ -139,6 +147,14 @@ describe("first boot on a blank volume", () => {
 
     it("runs the server unit, stopped by SIGINT", async () => {
         expect(await unitProps(host, "spacetimedb.service", "ActiveState", "KillSignal", "User")).toEqual({ ActiveState: "active", KillSignal: "2", User: "spacetimedb" });
+    });
+
+    it("runs the server and Caddy in their sandboxes, as the kernel reports their processes", async () => {
+        const server = await processStatus(host, "spacetimedb.service");
+        expect(server).toMatchObject({ Seccomp: "2", NoNewPrivs: "1", Umask: "0077", CapBnd: "0000000000000000", CapEff: "0000000000000000", ownUserNamespace: true });
+        // CAP_NET_BIND_SERVICE (bit 10) and nothing else; no user namespace of its own (it would void the capability).
+        const caddy = await processStatus(host, "caddy.service");
+        expect(caddy).toMatchObject({ Seccomp: "2", NoNewPrivs: "1", Umask: "0077", CapBnd: "0000000000000400", CapAmb: "0000000000000400", ownUserNamespace: false });
     });
 
     it("serves /v1/ping through TLS with a certificate the drill's ACME CA issued", async () => {

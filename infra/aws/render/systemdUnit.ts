@@ -1,5 +1,10 @@
+import * as path from "node:path";
 import { standaloneStartArgs } from "../../facts";
-import { ALB_PROXY_SOCKET, CADDY_BIN, CADDYFILE_PATH, SERVER_LOG_TAG, SERVER_UNIT, SOCKET_PROXYD } from "./constants";
+import { ALB_PROXY_SOCKET, CADDY_ACCESS_LOG, CADDY_BIN, CADDYFILE_PATH, SERVER_LOG_TAG, SERVER_UNIT, SOCKET_PROXYD } from "./constants";
+import { SANDBOX } from "./sandbox";
+
+/** Caddy writes its access log here (the bootstrap creates it, owned by caddy). */
+const CADDY_LOG_DIR = path.posix.dirname(CADDY_ACCESS_LOG);
 
 export interface ServerUnitOptions {
     /** Server root on the data volume (data, JWT keys, binaries). */
@@ -55,18 +60,24 @@ export function renderServerUnit(o: ServerUnitOptions): string {
                 "StandardError=journal",
                 `SyslogIdentifier=${SERVER_LOG_TAG}`,
                 "LimitNOFILE=65536",
-                "NoNewPrivileges=yes",
-                "ProtectSystem=strict",
+                ...SANDBOX,
                 `ReadWritePaths=${o.rootDir}`,
-                "ProtectHome=yes",
-                "PrivateTmp=yes",
-                "PrivateDevices=yes",
-                "ProtectKernelTunables=yes",
-                "ProtectKernelModules=yes",
-                "ProtectControlGroups=yes",
-                "RestrictSUIDSGID=yes",
-                "LockPersonality=yes",
-                // No MemoryDenyWriteExecute: the wasm runtime compiles modules to native code.
+                // Only its own user and root (who owns the binaries) are mapped; the volume's files are the server's.
+                "PrivateUsers=yes",
+                "CapabilityBoundingSet=",
+                // Two calls of @resources on its own threads: on hosts with 10+ cores it pins them to
+                // cores (sched_setaffinity), and wasmtime's cache worker lowers its own priority (setpriority).
+                "SystemCallFilter=sched_setaffinity setpriority",
+                // IPv4 for its 127.0.0.1 listener; AF_UNIX for the socketpair its runtime wakes threads with.
+                "RestrictAddressFamilies=AF_INET AF_UNIX",
+                // Loopback only, both ways: Caddy, the ALB relay and the agent's scrape reach it on
+                // 127.0.0.1, and the server itself calls nothing outside the host.
+                "IPAddressDeny=any",
+                "IPAddressAllow=localhost",
+                // Left open: MemoryDenyWriteExecute (the wasm runtime compiles modules to native code),
+                // PrivateNetwork (it must listen on the host's loopback, where the fronts are) and
+                // ProcSubset=pid (jemalloc reads /proc/sys/vm/overcommit_memory; hidden, it would
+                // manage memory as if the kernel did not overcommit).
             ],
         ],
         ["Install", ["WantedBy=multi-user.target"]],
@@ -108,12 +119,21 @@ export function renderCaddyUnit(o: CaddyUnitOptions): string {
                 "Restart=always",
                 "RestartSec=5",
                 "LimitNOFILE=1048576",
+                ...SANDBOX,
+                `ReadWritePaths=${o.dataDir} ${CADDY_LOG_DIR}`,
+                // The one capability: binding :80 and :443.
                 "AmbientCapabilities=CAP_NET_BIND_SERVICE",
                 "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-                "NoNewPrivileges=yes",
-                "ProtectSystem=full",
-                "ProtectHome=yes",
-                "PrivateTmp=yes",
+                "MemoryDenyWriteExecute=yes",
+                // Both IP families: it listens on [::]:443 (dual-stack) and dials the ACME CA. AF_UNIX:
+                // Type=notify reports readiness over systemd's notify socket.
+                "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+                // Left open: PrivateUsers (a capability held in a user namespace of its own does not
+                // cover the host's ports, so Caddy could not bind :443), IPAddressDeny (it answers
+                // clients from anywhere on :80/:443 and orders certificates from the ACME CA over the
+                // internet; the security group is the filter), PrivateNetwork (same reason) and
+                // ProcSubset=pid (Go sizes its listen backlog from /proc/sys/net/core/somaxconn and
+                // falls back to 128 without it).
             ],
         ],
         ["Install", ["WantedBy=multi-user.target"]],
@@ -147,10 +167,19 @@ export function renderAlbProxyUnits(o: AlbProxyOptions): { socket: string; servi
             [
                 `ExecStart=${SOCKET_PROXYD} --connections-max=${o.maxConnections} 127.0.0.1:${o.serverPort}`,
                 "DynamicUser=yes",
-                "NoNewPrivileges=yes",
-                "ProtectSystem=strict",
-                "ProtectHome=yes",
-                "PrivateTmp=yes",
+                ...SANDBOX,
+                "ProcSubset=pid",
+                "PrivateUsers=yes",
+                "CapabilityBoundingSet=",
+                "MemoryDenyWriteExecute=yes",
+                // IPv4 to dial the server (the listening socket comes from systemd); AF_UNIX: it logs to the journal's socket.
+                "RestrictAddressFamilies=AF_INET AF_UNIX",
+                // The sockets it opens go to the server on loopback only. The ALB's connections arrive on
+                // the listening socket systemd passes in, to which this list does not apply (the
+                // security group admits the ALB only).
+                "IPAddressDeny=any",
+                "IPAddressAllow=localhost",
+                // Left open: PrivateNetwork (it connects to the server on the host's loopback).
             ],
         ],
     ]);

@@ -19,9 +19,12 @@ start)
     name=$2 image=$3 network=$4 loop=$5 domain=$6 files=$7
     # systemd as PID 1 needs CAP_SYS_ADMIN, its own /run and the cgroup tree; SIGRTMIN+3 is its
     # clean shutdown, so `docker stop`/`restart` is a reboot (units stopped, /stdb unmounted).
+    # CAP_SYS_PTRACE, which root has on an EC2 host and Docker drops: with it systemd can map the
+    # user namespace of a unit with User=, PrivateUsers= and ProtectProc= (it writes the uid_map
+    # of a process its hidepid /proc would otherwise hide; without it: exit 217/USER).
     docker create --name "$name" --hostname ip-10-0-1-10 \
         --network "$network" --network-alias "$domain" \
-        --cap-add SYS_ADMIN --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+        --cap-add SYS_ADMIN --cap-add SYS_PTRACE --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
         --device "$loop:/dev/nvme1n1" \
         --stop-signal SIGRTMIN+3 --stop-timeout 90 \
         "$image" /lib/systemd/systemd >/dev/null

@@ -46,6 +46,7 @@ const T = {
     accessKey: "aws:iam/accessKey:AccessKey",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     kmsKey: "aws:kms/key:Key",
+    ssmParameter: "aws:ssm/parameter:Parameter",
     lb: "aws:lb/loadBalancer:LoadBalancer",
     listener: "aws:lb/listener:Listener",
     localShell: "pulumi-nodejs:dynamic/inner-universe:LocalShell",
@@ -144,6 +145,20 @@ export const noSecretsInUserData = policy(
         if (typeof args.props.userData === "string") texts.push(args.type === T.launchTemplate ? decode(args.props.userData) : args.props.userData);
         if (typeof args.props.userDataBase64 === "string") texts.push(decode(args.props.userDataBase64));
         for (const text of texts) for (const [what, re] of SECRET_PATTERNS) if (re.test(text)) report(`user data contains ${what}`);
+    },
+);
+
+export const noSecretsInPlainParameters = policy(
+    "ssm-plain-parameters-no-secrets",
+    "String and StringList SSM parameters hold no secrets: anyone allowed ssm:GetParameter reads them without a key, and Pulumi shows their values in every diff. A secret goes into a SecureString.",
+    (args, report) => {
+        if (args.type !== T.ssmParameter || args.props.type === "SecureString") return;
+        // insecureValue: the same value, which Pulumi then shows in previews.
+        const values = [args.props.value, args.props.insecureValue].filter((v): v is string => typeof v === "string");
+        for (const value of values) {
+            for (const [what, re] of SECRET_PATTERNS)
+                if (re.test(value)) report(`${args.props.type ?? "String"} parameter ${args.props.name ?? args.name} contains ${what}; make it a SecureString`);
+        }
     },
 );
 
@@ -256,6 +271,7 @@ export const allPolicies: ResourceValidationPolicy[] = [
     snapshotTagged,
     protectedData,
     noSecretsInUserData,
+    noSecretsInPlainParameters,
     loopbackServers,
     serviceRolesScoped,
     noWildcardIam,

@@ -9,8 +9,10 @@ export interface BackupsArgs {
     schedule: { times: string; interval_hours: number };
     retainCount: number;
     crossRegionCopy?: { region: string; retain_days: number };
-    /** The data volume's customer-managed key, if any: copies to another region must re-encrypt with it. */
-    kmsKeyArn?: string;
+    /** The data volume's customer-managed key, if any (none: the account's default EBS key). */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** The customer-managed key in the copy region that re-encrypts the copies (none: that region's default EBS key). */
+    copyKmsKeyArn?: pulumi.Input<string>;
 }
 
 /**
@@ -58,12 +60,14 @@ export class Backups extends pulumi.ComponentResource {
             { role: role.name, policyArn: managedPolicyArn(args.partition, "service-role/AWSDataLifecycleManagerServiceRole") },
             { parent: this },
         );
-        if (args.kmsKeyArn && args.crossRegionCopy) {
-            // The managed policy has no KMS rights; copying snapshots of a CMK-encrypted volume needs these, on this key only.
+        const keys = [args.kmsKeyArn, args.crossRegionCopy ? args.copyKmsKeyArn : undefined].filter((k) => k !== undefined);
+        if (keys.length > 0) {
+            // The managed policy has no KMS rights; snapshots of a volume on a customer key, and copies
+            // re-encrypted with one, need these, on those keys only.
             const actions = ["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"];
             new aws.iam.RolePolicy(
                 `${name}-dlm-kms`,
-                { role: role.id, policy: policyDocument([{ Effect: "Allow", Action: actions, Resource: args.kmsKeyArn }]) },
+                { role: role.id, policy: pulumi.all(keys).apply((arns) => policyDocument([{ Effect: "Allow", Action: actions, Resource: arns.length === 1 ? arns[0]! : arns }])) },
                 { parent: this },
             );
         }
@@ -72,9 +76,12 @@ export class Backups extends pulumi.ComponentResource {
 }
 
 /** What DLM snapshots (the volumes tagged with the stack), how often, how many it keeps, and where it copies them. */
-export function snapshotPolicyDetails(args: Pick<BackupsArgs, "stack" | "schedule" | "retainCount" | "crossRegionCopy">): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
+export function snapshotPolicyDetails(
+    args: Pick<BackupsArgs, "stack" | "schedule" | "retainCount" | "crossRegionCopy" | "copyKmsKeyArn">,
+): aws.types.input.dlm.LifecyclePolicyPolicyDetails {
     const copy = args.crossRegionCopy;
-    const copyRules = copy ? [{ target: copy.region, encrypted: true, copyTags: true, retainRule: { interval: copy.retain_days, intervalUnit: "DAYS" } }] : undefined;
+    const key = args.copyKmsKeyArn ? { cmkArn: args.copyKmsKeyArn } : {};
+    const copyRules = copy ? [{ target: copy.region, encrypted: true, ...key, copyTags: true, retainRule: { interval: copy.retain_days, intervalUnit: "DAYS" } }] : undefined;
     return {
         policyType: "EBS_SNAPSHOT_MANAGEMENT",
         resourceTypes: ["VOLUME"],

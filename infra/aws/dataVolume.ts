@@ -8,7 +8,7 @@ export interface DataVolumeArgs {
     sizeGb: number;
     iops: number;
     throughput: number;
-    kmsKeyId?: string;
+    kmsKeyId?: pulumi.Input<string>;
     /** Restore path: the volume is created from this snapshot (changing it replaces the volume). */
     snapshotId?: string;
     /** protect.data: Pulumi refuses to delete or replace the volume, and a destroy leaves it in AWS. */

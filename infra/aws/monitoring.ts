@@ -113,7 +113,10 @@ export class Monitoring extends pulumi.ComponentResource {
         const agentJson = JSON.stringify(agentConfig);
         const parameter = new aws.ssm.Parameter(
             `${name}-cwagent-config`,
-            { name: args.cwAgentParameterName, type: "String", tier: "Standard", value: agentJson, description: "CloudWatch agent config of the SpacetimeDB host" },
+            // A String, not a SecureString: it holds no secret (policy ssm-plain-parameters-no-secrets), the
+            // agent keeps its copy world-readable on the host anyway, and as insecureValue every
+            // preview shows what a config change changes (Pulumi hides `value` even of a String).
+            { name: args.cwAgentParameterName, type: "String", tier: "Standard", insecureValue: agentJson, description: "CloudWatch agent config of the SpacetimeDB host" },
             { parent: this },
         );
         // The association name carries the config's hash: a changed config updates the association,

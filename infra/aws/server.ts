@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfigFor } from "../config/load";
 import { AlbTls } from "./albTls";
 import { Backups } from "./backups";
+import { DataKey } from "./dataKey";
 import { DataVolume } from "./dataVolume";
 import { AwsHost } from "./host";
 import { checkAwsServerConfig, hostSpec } from "./hostSpec";
@@ -9,7 +10,7 @@ import { Monitoring } from "./monitoring";
 import { AwsNetwork } from "./network";
 import { renderUserData } from "./render/cloudInit";
 import * as aws from "./sdk";
-import { albArgs, backupsArgs, dataVolumeArgs, hostArgs, monitoringArgs, networkArgs, providerArgs } from "./serverArgs";
+import { albArgs, backupsArgs, type DataKeyArns, dataKeyPlan, dataVolumeArgs, hostArgs, type KeySource, monitoringArgs, networkArgs, providerArgs } from "./serverArgs";
 import { DataVolumeGate, FilesystemGrowth } from "./volumeGate";
 
 /** The first snapshot of a volume copies every used block: an hour before the `up` calls it stuck. */
@@ -48,7 +49,8 @@ export class AwsServer extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, { parent: this, provider }).partition;
 
         const network = new AwsNetwork(`${name}-net`, networkArgs(cfg, checked), child);
-        const volume = new DataVolume(`${name}-data`, dataVolumeArgs(cfg, network.availabilityZone), child);
+        const keys = this.dataKeys(name, cfg, partition, child);
+        const volume = new DataVolume(`${name}-data`, dataVolumeArgs(cfg, network.availabilityZone, keys), child);
         const userData = volume.volumeId.apply((id) => renderUserData(hostSpec(cfg, id, checked)));
         const gate = this.createVolumeGate(name, cfg, volume);
         const host = new AwsHost(`${name}-host`, { ...hostArgs(cfg, checked, { partition, network, volumeId: volume.volumeId, userData }), after: [gate] }, child);
@@ -56,7 +58,7 @@ export class AwsServer extends pulumi.ComponentResource {
         const alb = checked.front.mode === "alb" && cfg.aws.alb ? new AlbTls(`${name}-alb`, albArgs(cfg, cfg.aws.alb, checked, { network, host }), child) : undefined;
         const dnsReady = cfg.aws.dns ? this.dnsRecord(name, cfg.aws.dns.zone_id, checked.domain, { alb, host, provider }) : pulumi.output("unmanaged");
         const monitoring = new Monitoring(`${name}-mon`, monitoringArgs(cfg, checked, { partition, instanceId: host.instanceId, alb }), child);
-        new Backups(`${name}-backup`, backupsArgs(cfg, partition), child);
+        new Backups(`${name}-backup`, backupsArgs(cfg, partition, keys), child);
 
         // The URLs resolve once the host has its volume (and the ALB its rules, DNS its record),
         // so whatever waits on them (identity, publish) starts polling a server that exists.
@@ -77,6 +79,21 @@ export class AwsServer extends pulumi.ComponentResource {
             alarmTopicArn: this.alarmTopicArn,
             dnsTarget: this.dnsTarget,
         });
+    }
+
+    /** The data volume's key and the backup copies' key, each the stack's own unless the config names one (dataKeyPlan). */
+    private dataKeys(name: string, cfg: StackConfigFor<"aws">, partition: pulumi.Input<string>, child: pulumi.ComponentResourceOptions): DataKeyArns {
+        const plan = dataKeyPlan(cfg);
+        const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+        const resolve = (source: KeySource, suffix: string): pulumi.Input<string> | undefined => {
+            if (source.kind === "account_default") return undefined;
+            if (source.kind === "arn") return source.arn;
+            const otherRegion = source.region !== cfg.aws.region;
+            return new DataKey(`${name}-${suffix}`, { stack: cfg.stack, partition, accountId, region: source.region, otherRegion, protect: cfg.protect.data }, child).arn;
+        };
+        const volume = resolve(plan.volume, "data-key");
+        const copies = plan.copies ? resolve(plan.copies, "copy-key") : undefined;
+        return { ...(volume ? { volume } : {}), ...(copies ? { copies } : {}) };
     }
 
     /** Downgrade and shrink refused in preview; an upgrade snapshotted before the new host (infra/aws/volumeGate-impl.ts). */

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { AwsConfig } from "../config/aws";
+import { ACCOUNT_DEFAULT_KEY, type AwsConfig } from "../config/aws";
 import type { StackConfigFor } from "../config/load";
 import { routeMatrix } from "../render/routes";
 import type { AlbTlsArgs } from "./albTls";
@@ -29,7 +29,33 @@ export function networkArgs(cfg: Cfg, checked: CheckedAws): AwsNetworkArgs {
     return { ...(a.vpc_id ? { vpcId: a.vpc_id } : {}), subnet: a.subnet, front: checked.front.mode, clientCidrs: a.client_cidrs, deployCidrs: a.deploy_cidrs };
 }
 
-export function dataVolumeArgs(cfg: Cfg, availabilityZone: string): DataVolumeArgs {
+/** Where a key comes from: the stack makes one (the default), the config names one, or the account's default EBS key. */
+export type KeySource = { kind: "stack"; region: string } | { kind: "arn"; arn: string } | { kind: "account_default" };
+
+/** The data volume's key and, with cross-region copies, the copies' key (KMS keys are regional). */
+export interface DataKeyPlan {
+    volume: KeySource;
+    copies?: KeySource;
+}
+
+export function dataKeyPlan(cfg: Cfg): DataKeyPlan {
+    const configured = cfg.aws.data_volume.kms_key_id;
+    const accountDefault = configured === ACCOUNT_DEFAULT_KEY;
+    const volume: KeySource = accountDefault ? { kind: "account_default" } : configured ? { kind: "arn", arn: configured } : { kind: "stack", region: cfg.aws.region };
+    const copy = cfg.aws.backups.cross_region_copy;
+    if (!copy) return { volume };
+    // A volume on the account's default key keeps its copies on the default key of theirs, unless a key is named.
+    const copies: KeySource = copy.kms_key_id ? { kind: "arn", arn: copy.kms_key_id } : accountDefault ? { kind: "account_default" } : { kind: "stack", region: copy.region };
+    return { volume, copies };
+}
+
+/** The key ARNs the plan resolved to (the stack's own keys as outputs); none for the account's default key. */
+export interface DataKeyArns {
+    volume?: pulumi.Input<string>;
+    copies?: pulumi.Input<string>;
+}
+
+export function dataVolumeArgs(cfg: Cfg, availabilityZone: string, keys: DataKeyArns): DataVolumeArgs {
     const v = cfg.aws.data_volume;
     return {
         stack: cfg.stack,
@@ -37,7 +63,7 @@ export function dataVolumeArgs(cfg: Cfg, availabilityZone: string): DataVolumeAr
         sizeGb: v.size_gb,
         iops: v.iops,
         throughput: v.throughput,
-        ...(v.kms_key_id ? { kmsKeyId: v.kms_key_id } : {}),
+        ...(keys.volume ? { kmsKeyId: keys.volume } : {}),
         ...(v.snapshot_id ? { snapshotId: v.snapshot_id } : {}),
         protect: cfg.protect.data,
     };
@@ -62,7 +88,8 @@ export function hostArgs(cfg: Cfg, checked: CheckedAws, on: HostInputs): AwsHost
         amiParameter: a.instance.ami_parameter,
         amiOwners: a.instance.ami_owners,
         rootVolumeGb: a.instance.root_volume_gb,
-        ...(a.data_volume.kms_key_id ? { rootKmsKeyId: a.data_volume.kms_key_id } : {}),
+        // The root holds no data: only a key the config names encrypts it too (else the account's default).
+        ...(a.data_volume.kms_key_id && a.data_volume.kms_key_id !== ACCOUNT_DEFAULT_KEY ? { rootKmsKeyId: a.data_volume.kms_key_id } : {}),
         userData: on.userData,
         dataVolume: { id: on.volumeId, deviceName: a.data_volume.device_name },
         terminationProtection: a.termination_protection ?? cfg.protect.data,
@@ -124,14 +151,16 @@ export function monitoringArgs(cfg: Cfg, checked: CheckedAws, on: MonitoringInpu
     };
 }
 
-export function backupsArgs(cfg: Cfg, partition: pulumi.Input<string>): BackupsArgs {
+export function backupsArgs(cfg: Cfg, partition: pulumi.Input<string>, keys: DataKeyArns): BackupsArgs {
     const a = cfg.aws;
+    const copy = a.backups.cross_region_copy;
     return {
         stack: cfg.stack,
         partition,
         schedule: a.backups.schedule,
         retainCount: a.backups.retain_count,
-        ...(a.backups.cross_region_copy ? { crossRegionCopy: a.backups.cross_region_copy } : {}),
-        ...(a.data_volume.kms_key_id ? { kmsKeyArn: a.data_volume.kms_key_id } : {}),
+        ...(copy ? { crossRegionCopy: { region: copy.region, retain_days: copy.retain_days } } : {}),
+        ...(keys.volume ? { kmsKeyArn: keys.volume } : {}),
+        ...(copy && keys.copies ? { copyKmsKeyArn: keys.copies } : {}),
     };
 }

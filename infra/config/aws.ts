@@ -128,13 +128,18 @@ const instanceSection = z.strictObject({
     root_volume_gb: doc(intRange(8, 1024).default(20), "Root volume size (GiB); data lives on the data volume", 20),
 });
 
+/** data_volume.kms_key_id's way to say "the account's default EBS key" (what volumes used before the stack made its own). */
+export const ACCOUNT_DEFAULT_KEY = "account_default";
+const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/;
+const KMS_KEY_ARN = pattern(KMS_KEY_ARN_RE, "a KMS key ARN");
+
 const dataVolumeSection = z.strictObject({
     size_gb: doc(intRange(20, 16384).default(100), "Data volume size (GiB); the commitlog is never pruned, leave room", 100),
     iops: doc(intRange(3000, 16000).default(3000), "gp3 provisioned IOPS", 3000),
     throughput: doc(intRange(125, 1000).default(125), "gp3 throughput (MiB/s)", 125),
     kms_key_id: doc(
-        pattern(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[A-Za-z0-9/_-]+)$/, "a KMS key ARN").optional(),
-        "Customer-managed KMS key ARN for the data volume (default: the account's EBS key)",
+        pattern(new RegExp(`^(${ACCOUNT_DEFAULT_KEY}|${KMS_KEY_ARN_RE.source.slice(1, -1)})$`), `a KMS key ARN or ${ACCOUNT_DEFAULT_KEY}`).optional(),
+        `KMS key of the data volume (and its snapshots): a customer-managed key ARN, or ${ACCOUNT_DEFAULT_KEY} for the account's default EBS key. Default: a customer key of the stack's own (rotated yearly, kept when the stack is destroyed). Changing it replaces the volume`,
         "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
     ),
     snapshot_id: doc(
@@ -218,6 +223,11 @@ const backupsSection = z.strictObject({
             .strictObject({
                 region: doc(pattern(REGION, "an AWS region like eu-central-1"), "Region snapshots are copied to", "eu-central-1"),
                 retain_days: doc(intRange(1, 3650).default(30), "Days a copy is kept", 30),
+                kms_key_id: doc(
+                    KMS_KEY_ARN.optional(),
+                    `Customer-managed key in the copy region that re-encrypts the copies. Default: a customer key of the stack's own there, unless data_volume.kms_key_id is ${ACCOUNT_DEFAULT_KEY} (then the copy region's default EBS key)`,
+                    "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+                ),
             })
             .optional(),
         "Copy every snapshot to a second region",
@@ -354,7 +364,7 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
     if (v && ok("data_volume.iops", "data_volume.throughput") && v.throughput * 4 > v.iops) {
         fail(["data_volume", "throughput"], `gp3 allows at most IOPS/4 MiB/s (${Math.floor(v.iops / 4)} at ${v.iops} IOPS), got ${v.throughput}`);
     }
-    if (v?.kms_key_id && region && ok("data_volume.kms_key_id") && arnRegion(v.kms_key_id) !== region) {
+    if (v?.kms_key_id && v.kms_key_id !== ACCOUNT_DEFAULT_KEY && region && ok("data_volume.kms_key_id") && arnRegion(v.kms_key_id) !== region) {
         fail(["data_volume", "kms_key_id"], `key is in ${arnRegion(v.kms_key_id)}; the volume is in ${region}`);
     }
 
@@ -366,6 +376,10 @@ function checkAws(raw: AwsConfig, ctx: z.RefinementCtx): void {
     const copyRegion = a.backups?.cross_region_copy?.region;
     if (copyRegion && region && ok("backups.cross_region_copy.region") && copyRegion === region)
         fail(["backups", "cross_region_copy", "region"], `must differ from aws.region (${region})`);
+    const copyKey = a.backups?.cross_region_copy?.kms_key_id;
+    // KMS keys are regional: the copies are re-encrypted with a key of the region they land in.
+    if (copyKey && copyRegion && ok("backups.cross_region_copy.kms_key_id", "backups.cross_region_copy.region") && arnRegion(copyKey) !== copyRegion)
+        fail(["backups", "cross_region_copy", "kms_key_id"], `key is in ${arnRegion(copyKey)}; the copies are in ${copyRegion}`);
 
     if (a.alb && ok("alb")) {
         const azs = new Set<string>();

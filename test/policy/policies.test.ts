@@ -15,6 +15,7 @@ import {
     logGroupsRetained,
     loopbackServers,
     noIamUsers,
+    noSecretsInPlainParameters,
     noSecretsInUserData,
     noSsh,
     noWildcardIam,
@@ -38,6 +39,7 @@ const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const ROLE = "aws:iam/role:Role";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const SSM_PARAMETER = "aws:ssm/parameter:Parameter";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const KEY = "aws:kms/key:Key";
 const LB = "aws:lb/loadBalancer:LoadBalancer";
@@ -147,6 +149,18 @@ const cases: [ResourceValidationPolicy, CapturedResource, CapturedResource, stri
         r(LT, { userData: b64("#!/bin/bash\necho ok") }),
         r(LT, { userData: b64("GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789") }),
         "user data contains",
+    ],
+    [
+        noSecretsInPlainParameters,
+        r(SSM_PARAMETER, { name: "AmazonCloudWatch-x", type: "String", insecureValue: '{"logs":{"logs_collected":{}}}' }),
+        r(SSM_PARAMETER, { name: "AmazonCloudWatch-x", type: "String", insecureValue: '{"agent":{"region":"eu-west-1"},"aws_access_key_id":"AKIAABCDEFGHIJKLMNOP"}' }),
+        "String parameter AmazonCloudWatch-x contains an AWS access key id; make it a SecureString",
+    ],
+    [
+        noSecretsInPlainParameters,
+        r(SSM_PARAMETER, { name: "deploy-token", type: "SecureString", value: "IU_DEPLOYER_TOKEN=eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlMTIz" }),
+        r(SSM_PARAMETER, { name: "deploy-token", type: "StringList", value: "IU_DEPLOYER_TOKEN=eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlMTIz" }),
+        "StringList parameter deploy-token contains a JWT",
     ],
     [loopbackServers, r(SHELL, { environment: { IU_LISTEN: "127.0.0.1:3000" } }), r(SHELL, { environment: { IU_LISTEN: "0.0.0.0:3000" } }), "the local server listens on 0.0.0.0"],
     [

@@ -49,6 +49,16 @@ describe("Pulumi.prod.yaml", () => {
         expect(parseStackConfig(prod, ctx).spacetimedb.ready_timeout_s).toBeGreaterThanOrEqual(600);
     });
 
+    it.each([
+        ["the account's default EBS key", { data_volume: { kms_key_id: "account_default" } }],
+        [
+            "a named copy key in the copy region",
+            { backups: { cross_region_copy: { region: "eu-central-1", kms_key_id: "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555" } } },
+        ],
+    ])("accepts %s", (_, patch) => {
+        expect(() => parseStackConfig(withAws(patch), ctx)).not.toThrow();
+    });
+
     it("fills defaults for a minimal aws section", () => {
         const cfg = parseStackConfig(
             {
@@ -165,6 +175,18 @@ const invalid: [string, Record<string, unknown>, string, string][] = [
         withAws({ backups: { cross_region_copy: { region: "eu-west-1", retain_days: 7 } } }),
         "inner-universe:aws.backups.cross_region_copy.region",
         "must differ from aws.region",
+    ],
+    [
+        "copy key from another region than the copies",
+        withAws({ backups: { cross_region_copy: { region: "eu-central-1", kms_key_id: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" } } }),
+        "inner-universe:aws.backups.cross_region_copy.kms_key_id",
+        "key is in eu-west-1; the copies are in eu-central-1",
+    ],
+    [
+        "copy key not an ARN",
+        withAws({ backups: { cross_region_copy: { region: "eu-central-1", kms_key_id: "account_default" } } }),
+        "inner-universe:aws.backups.cross_region_copy.kms_key_id",
+        "a KMS key ARN",
     ],
     [
         "copy retention 0",

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { dataKeyPolicy } from "../../../infra/aws/dataKey";
 import { keyPolicy, type PolicyStatement } from "../../../infra/aws/kms";
 import { runPoliciesOver } from "../../../policy/policies";
 import { ACCOUNT, type AwsCaptured, all } from "../../support/awsMocks";
@@ -73,6 +74,19 @@ describe("the customer key's policy (pure)", () => {
     });
 });
 
+describe("the data key's policy (pure)", () => {
+    const policy = dataKeyPolicy({ partition: "aws", accountId: ACCOUNT }).Statement;
+    it.each([
+        ["the account, through IAM: creating the volume's grants", { AWS: `arn:aws:iam::${ACCOUNT}:root` }, "kms:CreateGrant", true],
+        ["the account, through IAM: managing the key", { AWS: `arn:aws:iam::${ACCOUNT}:root` }, "kms:PutKeyPolicy", true],
+        ["another account (no snapshot sharing unless the policy says so)", { AWS: "arn:aws:iam::999999999999:root" }, "kms:Decrypt", false],
+        ["a service on its own (EBS works through the caller's grants)", { Service: "ec2.amazonaws.com" }, "kms:Decrypt", false],
+        ["DLM on its own (its role is allowed by IAM instead)", { Service: "dlm.amazonaws.com" }, "kms:ReEncryptFrom", false],
+    ] as const)("%s", (_, principal, action, allowed) => {
+        expect(allows(policy, { principal, action, context: {} })).toBe(allowed);
+    });
+});
+
 describe("aws.customer_key: true", () => {
     let resources: AwsCaptured[];
     beforeAll(async () => {
@@ -80,14 +94,19 @@ describe("aws.customer_key: true", () => {
     });
 
     it("creates one rotating key per region that has a topic or log group, with the stack's key policy", () => {
-        const keys = all(resources, "aws:kms/key:Key");
+        // The data keys (data volume, backup copies) are the DataKey component's, not these.
+        const keys = all(resources, "aws:kms/key:Key").filter((k) => k.name.startsWith("cmk-mon-"));
         expect(keys.map((k) => [k.name, k.inputs.region, k.inputs.enableKeyRotation])).toEqual([
             ["cmk-mon-cmk-key", undefined, true],
             ["cmk-mon-cmk-us-east-1-key", "us-east-1", true],
         ]);
         expect(JSON.parse(keys[0]!.inputs.policy)).toEqual(keyPolicy({ partition: "aws", accountId: ACCOUNT, region: "eu-west-1", stack: "prod" }));
         expect(JSON.parse(keys[1]!.inputs.policy)).toEqual(keyPolicy({ partition: "aws", accountId: ACCOUNT, region: "us-east-1", stack: "prod" }));
-        expect(all(resources, "aws:kms/alias:Alias").map((a) => a.inputs.name)).toEqual(["alias/inner-universe-prod-eu-west-1", "alias/inner-universe-prod-us-east-1"]);
+        expect(
+            all(resources, "aws:kms/alias:Alias")
+                .filter((a) => a.name.startsWith("cmk-mon-"))
+                .map((a) => a.inputs.name),
+        ).toEqual(["alias/inner-universe-prod-eu-west-1", "alias/inner-universe-prod-us-east-1"]);
     });
 
     it("encrypts every topic and log group with the key of its own region", () => {

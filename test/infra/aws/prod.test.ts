@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { alarmSpecs } from "../../../infra/aws/alarmSpecs";
+import { dataKeyPolicy } from "../../../infra/aws/dataKey";
 import { hostSpec } from "../../../infra/aws/hostSpec";
 import { alarmInputs } from "../../../infra/aws/monitoring";
 import { renderUserData } from "../../../infra/aws/render/cloudInit";
 import { DATA_FSTYPE, SNAPSHOT_TAG_KEY } from "../../../infra/aws/render/constants";
 import { type CwAgentConfig, emittedMetric, emittedStdbMetric, renderCwAgentConfig, STDB_NAMESPACE } from "../../../infra/aws/render/cwAgentConfig";
 import type { StackConfigFor } from "../../../infra/config/load";
+import { noSecretsInPlainParameters, runPoliciesOver } from "../../../policy/policies";
 import { ACCOUNT, type AwsCaptured, all, DEFAULT_VPC, type Invoke, one } from "../../support/awsMocks";
 import { buildAwsServer, prodConfig } from "../../support/awsStack";
 import { expandUserData } from "../../support/userData";
@@ -35,6 +37,8 @@ const instance = () => one(resources, "aws:ec2/instance:Instance");
 const volume = () => one(resources, "aws:ebs/volume:Volume");
 const alarm = (suffix: string) => byName(`${N}-mon-${suffix}`);
 const topicArn = (name: string) => `arn:aws:sns:eu-west-1:${ACCOUNT}:${name}`;
+/** The ARN of one of the stack's DataKeys, found through its alias (which names the key by id). */
+const keyArn = (component: string, region: string) => `arn:aws:kms:${region}:${ACCOUNT}:key/${byName(`${N}-${component}-alias`).inputs.targetKeyId}`;
 
 describe("AwsServer outputs", () => {
     it("exposes the public, websocket and admin URLs on the domain, and the ids", () => {
@@ -59,12 +63,14 @@ describe("AwsServer outputs", () => {
                 ["inner-universe:aws:Host", `${N}-host`, N],
                 ["inner-universe:aws:Monitoring", `${N}-mon`, N],
                 ["inner-universe:aws:Backups", `${N}-backup`, N],
+                ["inner-universe:aws:DataKey", `${N}-data-key`, N],
+                ["inner-universe:aws:DataKey", `${N}-copy-key`, N],
             ]),
         );
-        expect(components).toHaveLength(6);
+        expect(components).toHaveLength(8);
         for (const r of resources.filter((x) => x.type.startsWith("aws:"))) {
             expect(r.name.startsWith(`${N}-`), r.name).toBe(true);
-            expect(r.options.parent, r.name).toMatch(new RegExp(`^${N}(-net|-data|-host|-mon|-backup)?$`));
+            expect(r.options.parent, r.name).toMatch(new RegExp(`^${N}(-net|-data|-data-key|-copy-key|-host|-mon|-backup)?$`));
         }
     });
 
@@ -158,7 +164,7 @@ describe("host", () => {
             "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
             "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
         ]);
-        expect(all(resources, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
+        expect(all(resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.name)).toEqual([]);
         expect(byName(`${N}-host-profile`).inputs.role).toBe(role.name);
         expect(instance().inputs.iamInstanceProfile).toBe(`${N}-host-profile`);
     });
@@ -184,10 +190,23 @@ describe("data volume", () => {
             iops: 3000,
             throughput: 250,
             encrypted: true,
+            kmsKeyId: keyArn("data-key", "eu-west-1"),
             finalSnapshot: true,
             tags: { Name: `${N}-data`, [SNAPSHOT_TAG_KEY]: "prod", "inner-universe:role": "spacetimedb-root" },
         });
         expect(volume().inputs.availabilityZone).toBe(instance().inputs.availabilityZone);
+    });
+
+    it("is encrypted with a rotating customer key of the stack's own, protected like the volume and kept by destroy", () => {
+        const key = byName(`${N}-data-key-key`);
+        expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+        expect(key.inputs.region).toBeUndefined();
+        expect(JSON.parse(key.inputs.policy)).toEqual(dataKeyPolicy({ partition: "aws", accountId: ACCOUNT }));
+        // Snapshots outlive the volume and the stack; without their key they cannot be restored.
+        for (const r of [key, byName(`${N}-data-key-alias`)]) expect([r.options.protect, r.options.retainOnDelete], r.name).toEqual([true, true]);
+        expect(byName(`${N}-data-key-alias`).inputs.name).toBe("alias/inner-universe-prod-data-eu-west-1");
+        // The root holds no data: it stays on the account's default key unless the config names one.
+        expect(instance().inputs.rootBlockDevice.kmsKeyId).toBeUndefined();
     });
 
     it("cannot be deleted by destroy: protect AND retainOnDelete, as the engine is told", () => {
@@ -222,7 +241,7 @@ describe("bootstrap user data", () => {
 
 describe("monitoring", () => {
     const agentParameter = () => byName(`${N}-mon-cwagent-config`);
-    const agentConfig = (): CwAgentConfig => JSON.parse(agentParameter().inputs.value);
+    const agentConfig = (): CwAgentConfig => JSON.parse(agentParameter().inputs.insecureValue);
 
     it("has an alarm topic with the configured e-mail subscription, in the home region and in us-east-1", () => {
         const topics = all(resources, "aws:sns/topic:Topic");
@@ -251,6 +270,18 @@ describe("monitoring", () => {
                 prometheus: { logGroupName: "/inner-universe/prod/prometheus", environment: cfg.environment },
             }),
         );
+    });
+
+    it("keeps it a String shown in every preview (insecureValue): it holds no secret, which the plain-parameter rule checks", () => {
+        expect(agentParameter().inputs).not.toHaveProperty("value");
+        expect(agentParameter().secretInputs).not.toContain("insecureValue");
+        expect(runPoliciesOver([agentParameter()], { protectData: true }, [noSecretsInPlainParameters])).toEqual([]);
+        // The rule does look at this parameter: the same config with a credential in it fails.
+        const leaked = {
+            ...agentParameter(),
+            inputs: { ...agentParameter().inputs, insecureValue: agentParameter().inputs.insecureValue.replace("{", '{"aws_access_key_id":"AKIAABCDEFGHIJKLMNOP",') },
+        };
+        expect(runPoliciesOver([leaked], { protectData: true }, [noSecretsInPlainParameters]).map((v) => v.policy)).toEqual(["ssm-plain-parameters-no-secrets"]);
     });
 
     it("applies it with an association on targets (not instanceId) running AmazonCloudWatch-ManageAgent", () => {
@@ -291,7 +322,7 @@ describe("monitoring", () => {
     });
 
     it("has no customer key unless aws.customer_key (the AWS-managed keys encrypt topics and logs)", () => {
-        expect(all(resources, "aws:kms/key:Key")).toEqual([]);
+        expect(all(resources, "aws:kms/key:Key").filter((k) => k.name.startsWith(`${N}-mon-`))).toEqual([]);
         for (const t of all(resources, "aws:sns/topic:Topic")) expect(t.inputs.kmsMasterKeyId, t.name).toBeUndefined();
     });
 
@@ -419,7 +450,25 @@ describe("backups", () => {
         expect(typeof schedule.createRule.times).toBe("string");
         expect(schedule.retainRule).toEqual({ count: 28 });
         expect(schedule.copyTags).toBe(true);
-        expect(schedule.crossRegionCopyRules).toEqual([{ target: "eu-central-1", encrypted: true, copyTags: true, retainRule: { interval: 14, intervalUnit: "DAYS" } }]);
+        expect(schedule.crossRegionCopyRules).toEqual([
+            { target: "eu-central-1", encrypted: true, cmkArn: keyArn("copy-key", "eu-central-1"), copyTags: true, retainRule: { interval: 14, intervalUnit: "DAYS" } },
+        ]);
+    });
+
+    it("re-encrypt the copies with a customer key of the stack's own in the copy region, kept like the data key", () => {
+        const key = byName(`${N}-copy-key-key`);
+        expect(key.inputs).toMatchObject({ region: "eu-central-1", enableKeyRotation: true, deletionWindowInDays: 30 });
+        expect([key.options.protect, key.options.retainOnDelete]).toEqual([true, true]);
+        expect(byName(`${N}-copy-key-alias`).inputs).toMatchObject({ region: "eu-central-1", name: "alias/inner-universe-prod-data-eu-central-1" });
+    });
+
+    it("let DLM use exactly the data key and the copy key, nothing else", () => {
+        const policy = byName(`${N}-backup-dlm-kms`);
+        expect(policy.inputs.role).toBe(`${N}-backup-dlm-role`);
+        const statements = JSON.parse(policy.inputs.policy).Statement;
+        expect(statements).toHaveLength(1);
+        expect(statements[0].Resource).toEqual([keyArn("data-key", "eu-west-1"), keyArn("copy-key", "eu-central-1")]);
+        expect(statements[0].Action.every((a: string) => a.startsWith("kms:") && !a.includes("*"))).toBe(true);
     });
 
     it("run as a role only DLM can assume, with the DLM service policy only", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { snapshotPolicyDetails } from "../../../infra/aws/backups";
 import { checkAwsServerConfig } from "../../../infra/aws/hostSpec";
 import { policyDocument, serviceTrustPolicy } from "../../../infra/aws/iam";
-import { albArgs, backupsArgs, dataVolumeArgs, hostArgs, monitoringArgs, networkArgs, providerArgs } from "../../../infra/aws/serverArgs";
+import { albArgs, backupsArgs, dataKeyPlan, dataVolumeArgs, hostArgs, monitoringArgs, networkArgs, providerArgs } from "../../../infra/aws/serverArgs";
 import { ALB_SECTION } from "../../support/awsSpecs";
 import { prodConfig } from "../../support/awsStack";
 
@@ -43,11 +43,31 @@ describe("AwsServer's parts from the stack config (serverArgs.ts)", () => {
         for (const key of absent) expect(args).not.toHaveProperty(key);
     });
 
+    const COPY_KEY = "arn:aws:kms:eu-central-1:123456789012:key/99999999-2222-3333-4444-555555555555";
+    const onAccountKey = prodConfig({ aws: { data_volume: { ...acme.aws.data_volume, kms_key_id: "account_default" } } });
+    const withCopyKey = (cfg: typeof acme) =>
+        prodConfig({
+            stack: cfg.stack,
+            aws: { ...cfg.aws, backups: { ...cfg.aws.backups, cross_region_copy: { region: "eu-central-1", retain_days: 14, kms_key_id: COPY_KEY } } },
+        });
+    const noCopies = prodConfig({ aws: { backups: { ...acme.aws.backups, cross_region_copy: undefined } } });
     it.each([
-        ["prod: protected, no key, no snapshot", acme, { protect: true }, ["kmsKeyId", "snapshotId"]],
-        ["staging: unprotected, from a snapshot, with a key", staging, { protect: false, kmsKeyId: KEY, snapshotId: "snap-0123456789abcdef0" }, []],
-    ])("data volume: %s", (_, cfg, expected, absent) => {
-        const args = dataVolumeArgs(cfg, "eu-west-1a");
+        ["default: the stack's own keys, here and in the copy region", acme, { volume: { kind: "stack", region: "eu-west-1" }, copies: { kind: "stack", region: "eu-central-1" } }],
+        ["no copies: one key", noCopies, { volume: { kind: "stack", region: "eu-west-1" } }],
+        ["a named volume key: the copies still get one of the stack's own", staging, { volume: { kind: "arn", arn: KEY }, copies: { kind: "stack", region: "eu-central-1" } }],
+        ["a named copy key", withCopyKey(acme), { volume: { kind: "stack", region: "eu-west-1" }, copies: { kind: "arn", arn: COPY_KEY } }],
+        ["account_default: the default EBS keys in both regions", onAccountKey, { volume: { kind: "account_default" }, copies: { kind: "account_default" } }],
+        ["account_default with a named copy key", withCopyKey(onAccountKey), { volume: { kind: "account_default" }, copies: { kind: "arn", arn: COPY_KEY } }],
+    ] as const)("data keys: %s", (_, cfg, expected) => {
+        expect(dataKeyPlan(cfg)).toEqual(expected);
+    });
+
+    it.each([
+        ["prod: protected, on the key it is given, no snapshot", acme, { volume: "arn:stack-key" }, { protect: true, kmsKeyId: "arn:stack-key" }, ["snapshotId"]],
+        ["the account's default key: no kmsKeyId", onAccountKey, {}, { protect: true }, ["kmsKeyId", "snapshotId"]],
+        ["staging: unprotected, from a snapshot, with a key", staging, { volume: KEY }, { protect: false, kmsKeyId: KEY, snapshotId: "snap-0123456789abcdef0" }, []],
+    ])("data volume: %s", (_, cfg, keys, expected, absent) => {
+        const args = dataVolumeArgs(cfg, "eu-west-1a", keys);
         expect(args).toMatchObject({ ...expected, stack: cfg.stack, availabilityZone: "eu-west-1a", sizeGb: cfg.aws.data_volume.size_gb });
         for (const key of absent) expect(args).not.toHaveProperty(key);
     });
@@ -56,6 +76,7 @@ describe("AwsServer's parts from the stack config (serverArgs.ts)", () => {
         ["acme: an Elastic IP, protected with the data", acme, { elasticIp: true, protectAddress: true, terminationProtection: true }, ["rootKmsKeyId"]],
         ["alb: no Elastic IP", alb, { elasticIp: false }, ["rootKmsKeyId"]],
         ["staging: termination protection follows protect.data, root volume on the data key", staging, { terminationProtection: false, rootKmsKeyId: KEY }, []],
+        ["the account's default key: the root too", onAccountKey, {}, ["rootKmsKeyId"]],
     ])("host: %s", (_, cfg, expected, absent) => {
         const args = hostArgs(cfg, checkAwsServerConfig(cfg), on);
         expect(args).toMatchObject({ ...expected, subnetId: "subnet-1", securityGroupIds: ["sg-host"], dataVolume: { id: "vol-1", deviceName: cfg.aws.data_volume.device_name } });
@@ -85,29 +106,41 @@ describe("AwsServer's parts from the stack config (serverArgs.ts)", () => {
         else expect(args).not.toHaveProperty("alb");
     });
 
-    it("backups: cross-region copies as configured, the data key only when there is one", () => {
-        expect(backupsArgs(acme, "aws")).toEqual({
-            stack: "prod",
-            partition: "aws",
-            schedule: acme.aws.backups.schedule,
-            retainCount: acme.aws.backups.retain_count,
-            crossRegionCopy: acme.aws.backups.cross_region_copy,
-        });
-        expect(backupsArgs(staging, "aws").kmsKeyArn).toBe(KEY);
+    it("backups: cross-region copies as configured, each key only when there is one", () => {
+        const base = { stack: "prod", partition: "aws", schedule: acme.aws.backups.schedule, retainCount: acme.aws.backups.retain_count };
+        const copy = { region: "eu-central-1", retain_days: 14 };
+        expect(backupsArgs(acme, "aws", {})).toEqual({ ...base, crossRegionCopy: copy });
+        expect(backupsArgs(acme, "aws", { volume: KEY, copies: COPY_KEY })).toEqual({ ...base, crossRegionCopy: copy, kmsKeyArn: KEY, copyKmsKeyArn: COPY_KEY });
+        // Without copies a copy key means nothing.
+        expect(backupsArgs(noCopies, "aws", { volume: KEY, copies: COPY_KEY })).toEqual({ ...base, kmsKeyArn: KEY });
     });
 });
 
 describe("DLM policy details", () => {
     const schedule = { times: "03:00", interval_hours: 6 };
+    const COPY_KEY = "arn:aws:kms:eu-central-1:123456789012:key/99999999-2222-3333-4444-555555555555";
     it.each([
-        ["home region only", undefined, undefined],
+        ["home region only", undefined, undefined, undefined],
         [
-            "with copies to another region",
+            "with copies to another region, on its default EBS key",
             { region: "eu-central-1", retain_days: 14 },
+            undefined,
             [{ target: "eu-central-1", encrypted: true, copyTags: true, retainRule: { interval: 14, intervalUnit: "DAYS" } }],
         ],
-    ])("%s", (_, crossRegionCopy, copyRules) => {
-        const details = snapshotPolicyDetails({ stack: "prod", schedule, retainCount: 28, ...(crossRegionCopy ? { crossRegionCopy } : {}) });
+        [
+            "with copies re-encrypted with a customer key of the copy region",
+            { region: "eu-central-1", retain_days: 14 },
+            COPY_KEY,
+            [{ target: "eu-central-1", encrypted: true, cmkArn: COPY_KEY, copyTags: true, retainRule: { interval: 14, intervalUnit: "DAYS" } }],
+        ],
+    ])("%s", (_, crossRegionCopy, copyKmsKeyArn, copyRules) => {
+        const details = snapshotPolicyDetails({
+            stack: "prod",
+            schedule,
+            retainCount: 28,
+            ...(crossRegionCopy ? { crossRegionCopy } : {}),
+            ...(copyKmsKeyArn ? { copyKmsKeyArn } : {}),
+        });
         expect(details).toMatchObject({ policyType: "EBS_SNAPSHOT_MANAGEMENT", resourceTypes: ["VOLUME"], targetTags: { "inner-universe:snapshot": "prod" } });
         expect(details.schedules).toEqual([
             {

@@ -6,7 +6,7 @@ import type { StackConfigFor } from "../../../infra/config";
 import { parseStackConfig } from "../../../infra/config";
 import { ConfigError } from "../../../infra/config/errors";
 import { ACME_DIRECTORY, drillOverrides, mergeConfig, pulumiConfigMap } from "../../../ops/drill/host/overrides";
-import { all, one } from "../../support/awsMocks";
+import { ACCOUNT, all, one } from "../../support/awsMocks";
 import { ALB_SECTION } from "../../support/awsSpecs";
 import { buildAwsServer, prodConfig } from "../../support/awsStack";
 import { stackFileConfig } from "../../support/stackFiles";
@@ -57,8 +57,30 @@ describe("an unprotected stack (staging) in a configured VPC with a customer key
         // A versioned parameter is an explicit pin: changing it must roll the host, so no ignoreChanges.
         expect(instance.options.ignoreChanges).toEqual([]);
         expect(invokes.find((i) => i.token === "aws:ssm/getParameter:getParameter")!.args.name).toMatch(/:61$/);
+        // The named key serves the volume; the copies get a key of the stack's own in their region, kept even here.
+        const copyKey = one(resources, "aws:kms/key:Key");
+        expect([copyKey.name, copyKey.inputs.region, copyKey.options.protect, copyKey.options.retainOnDelete]).toEqual(["staging-copy-key-key", "eu-central-1", false, true]);
+        const copyKeyArn = one(resources, "aws:dlm/lifecyclePolicy:LifecyclePolicy").inputs.policyDetails.schedules[0].crossRegionCopyRules[0].cmkArn;
+        expect(copyKeyArn).toBe(`arn:aws:kms:eu-central-1:${ACCOUNT}:key/${one(resources, "aws:kms/alias:Alias").inputs.targetKeyId}`);
         const kms = one(resources, "aws:iam/rolePolicy:RolePolicy");
-        expect(JSON.parse(kms.inputs.policy).Statement[0].Resource).toBe(KEY);
+        expect(JSON.parse(kms.inputs.policy).Statement[0].Resource).toEqual([KEY, copyKeyArn]);
+    });
+});
+
+describe("data_volume.kms_key_id: account_default (a stack whose volume predates the stack's own key)", () => {
+    it("makes no key, leaves the volume and its copies on the default EBS keys, and gives DLM no KMS rights", async () => {
+        const base = prodConfig();
+        const cfg = prodConfig({ aws: { data_volume: { ...base.aws.data_volume, kms_key_id: "account_default" } } });
+        const { resources } = await buildAwsServer(cfg, {}, "legacy");
+        expect(all(resources, "aws:kms/key:Key")).toEqual([]);
+        const volume = one(resources, "aws:ebs/volume:Volume");
+        expect(volume.inputs.encrypted).toBe(true);
+        expect(volume.inputs).not.toHaveProperty("kmsKeyId");
+        expect(one(resources, "aws:ec2/instance:Instance").inputs.rootBlockDevice.kmsKeyId).toBeUndefined();
+        const rule = one(resources, "aws:dlm/lifecyclePolicy:LifecyclePolicy").inputs.policyDetails.schedules[0].crossRegionCopyRules[0];
+        expect(rule).toMatchObject({ target: "eu-central-1", encrypted: true });
+        expect(rule).not.toHaveProperty("cmkArn");
+        expect(all(resources, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
     });
 });
 

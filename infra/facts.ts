@@ -67,6 +67,6 @@ export type DeleteDataPolicy = (typeof DELETE_DATA_POLICIES)[number];
 
 /**
  * The module's tables a logical export carries, in load order (a relation names entities, a state
- * version its entity). module/src/import.rs `TABLES` is the Rust copy the import reducers accept.
+ * version its entity). module/src/import/rows.rs `TABLES` is the Rust copy the import reducers accept.
  */
 export const EXPORT_TABLES = ["config", "entity", "relation", "state_version", "event_log"] as const;

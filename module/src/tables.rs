@@ -5,7 +5,8 @@
 //!   `state_version`, `metric`, `system_status`.
 //! - private (module and database owner only): `admin` (who is admin is not
 //!   disclosed), `event_log` (audit trail: identities, admin changes),
-//!   `client_connection` (who is online), `version_counter`, `metrics_schedule`.
+//!   `client_connection` (who is online), `version_counter`, `metrics_schedule`,
+//!   `import_session` and `import_batch` (an import's staged rows).
 //!
 //! Column types are part of the client contract (SDK bindings, SQL); 1.x
 //! servers cannot add or change columns in an automatic migration, so change
@@ -160,4 +161,29 @@ pub struct MetricsSchedule {
     #[auto_inc]
     pub scheduled_id: u64,
     pub scheduled_at: ScheduleAt,
+}
+
+/// The import in progress (`import_begin` until `import_finish` or `import_abort`), if any:
+/// singleton (`id` = 0). Private.
+#[table(name = import_session)]
+pub struct ImportSession {
+    #[primary_key]
+    pub id: u32,
+    /// The export's header as `import_begin` received it (JSON object).
+    pub header: String,
+    /// Only this identity may add rows to, or finish, the import.
+    pub begun_by: Identity,
+    pub begun_at: Timestamp,
+}
+
+/// Rows of the import in progress, one row per `import_rows` call, as received; nothing reaches
+/// the real tables until `import_finish` applies them all in one transaction. Private.
+#[table(name = import_batch)]
+pub struct ImportBatch {
+    #[primary_key]
+    #[auto_inc]
+    pub id: u64,
+    pub table_name: String,
+    /// JSON array of rows (`backup export` format).
+    pub rows: String,
 }

@@ -11,8 +11,9 @@ import { PROJECT_ROOT } from "../env";
 import { cliOptions, inProject, readStack, type StackFacts, serverControl } from "../stack";
 import { createAws, listAws } from "./aws";
 import { createContainer, restoreContainer } from "./container";
+import { importDatabase } from "./import";
 import { createLocal, restoreLocal } from "./local";
-import { exportDatabase, importDatabase } from "./logical";
+import { exportDatabase } from "./logical";
 
 type Verb = "create" | "list" | "verify" | "restore" | "export" | "import";
 
@@ -34,6 +35,10 @@ const FLAGS: Record<string, FlagSpec> = {
     keep: { type: "string", value: "N", help: "backups kept after this one (retention)", default: "7" },
     file: { type: "string", value: "FILE.jsonl", help: "the logical export file" },
     "dry-run": { type: "boolean", help: "AWS: print the snapshot request instead of sending it" },
+    "from-other-database": {
+        type: "boolean",
+        help: "import: accept an export whose header names another stack or database than --stack (refused without it: loading prod's rows into staging should be said out loud)",
+    },
 };
 /** `--id`: a backup id or `latest`, refused before anything is read when it is anything else (a path, `..`). */
 export function backupIdFlag(flags: Flags): string | undefined {
@@ -70,9 +75,9 @@ const VERBS: { verb: Verb; summary: string; flags: string[]; example: string }[]
     },
     {
         verb: "import",
-        summary: "load a logical export into a fresh, empty database (admins only)",
-        flags: ["file"],
-        example: "npm run ops -- backup import --stack dev --file dev.jsonl",
+        summary: "load a logical export into a fresh, empty database, all or nothing (admins only); the file is checked line by line first",
+        flags: ["file", "from-other-database"],
+        example: "npm run ops -- backup import --stack staging --file prod.jsonl --from-other-database",
     },
 ];
 
@@ -87,7 +92,7 @@ export const backupCommands: Command[] = VERBS.map((v) => ({
 }));
 
 async function backup(command: Verb, ctx: Context): Promise<number> {
-    const values = ctx.flags as { dir?: string; keep?: string; file?: string; "dry-run"?: boolean };
+    const values = ctx.flags as { dir?: string; keep?: string; file?: string; "dry-run"?: boolean; "from-other-database"?: boolean };
     const keep = wholeNumber(ctx.flags, "keep", 1) ?? 7;
     const id = backupIdFlag(ctx.flags);
     const file = () => path.resolve(required(ctx.flags, "file", `${command} reads or writes a logical export (FILE.jsonl)`));
@@ -146,7 +151,7 @@ async function backup(command: Verb, ctx: Context): Promise<number> {
             return 0;
         }
         case "import": {
-            print(await importDatabase(facts, file(), log));
+            print(await importDatabase(facts, file(), { fromOtherDatabase: values["from-other-database"] === true, log }));
             return 0;
         }
     }

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importDatabase } from "../../ops/backup/import";
 import { runStep } from "../../ops/backup/local";
-import { importDatabase } from "../../ops/backup/logical";
 import { call, callOk, type Dump, diffDumps, fullDump, sql, tokenAccepted } from "../../ops/backup/sql";
 import { isolatedDevConfig, makeCheckout, setStackConfig } from "../../ops/checkout";
 import { alive, freePort } from "../../ops/ports";
@@ -237,7 +237,11 @@ describe("logical export and import", () => {
         await up(FRESH);
         fresh = await facts(FRESH);
         expect(fresh.token).not.toBe(dev.token);
-        const i = await backup("import", "--stack", FRESH, "--file", file);
+        // The export names stack dev: loading it into another stack is said out loud.
+        const unsaid = await backup("import", "--stack", FRESH, "--file", file);
+        expect(unsaid.code).toBe(1);
+        expect(unsaid.stderr).toMatch(/:1: the export is of stack dev .* add --from-other-database/);
+        const i = await backup("import", "--stack", FRESH, "--file", file, "--from-other-database");
         expect(i.code, i.stderr).toBe(0);
         const a = await dumpOf(dev);
         const b = await dumpOf(fresh);
@@ -252,14 +256,14 @@ describe("logical export and import", () => {
     });
 
     it("import into a non-empty database, or by a non-admin, is refused with a clear error", async () => {
-        const again = await backup("import", "--stack", FRESH, "--file", file);
+        const again = await backup("import", "--stack", FRESH, "--file", file, "--from-other-database");
         expect(again.code).toBe(1);
         expect(again.stderr).toMatch(/import_begin refused \(HTTP 530\): database: an import already ran here/);
         const intoDev = await backup("import", "--stack", DEV, "--file", file);
         expect(intoDev.code).toBe(1);
         expect(intoDev.stderr).toMatch(/database: not empty \(3 entities, 2 relations/);
         const minted = (await (await fetch(`${fresh.target.adminUrl}/v1/identity`, { method: "POST" })).json()) as { token: string };
-        await expect(importDatabase({ ...fresh, token: minted.token }, file)).rejects.toThrow(/import_begin refused \(HTTP 530\): Unauthorized/);
+        await expect(importDatabase({ ...fresh, token: minted.token }, file, { fromOtherDatabase: true })).rejects.toThrow(/import_begin refused \(HTTP 530\): Unauthorized/);
         // The stranger cannot touch the import reducers directly either.
         expect((await call(fresh.target.adminUrl, fresh.target.database, minted.token, "import_rows", ["entity", "[]"])).status).toBe(530);
     });

@@ -9,7 +9,7 @@ import { copyTree, describeTree, verifyTree } from "../../../infra/backup/manife
 import { backupId, beyondRetention, checkBackupDir, FILES, find, isWithin, list, MANIFEST, makePrivate, privateBackupDir, verify } from "../../../infra/backup/store";
 import { DURABILITY_WAIT_MS, probeDurable } from "../../../infra/spacetimedb/readiness-impl";
 import { DURABILITY_WINDOW_MS } from "../../../ops/backup/local";
-import { plainRows, plainValue, readExport } from "../../../ops/backup/logical";
+import { plainRows, plainValue } from "../../../ops/backup/logical";
 import { serverControlOf } from "../../../ops/stack";
 
 let tmp: string;
@@ -269,28 +269,6 @@ describe("logical export format", () => {
             { key: "e2e", value: "x", description: null, updated_at: 1796276774988631, updated_by: "c200945aecb6af3bce86e574296ff939e80b6b92dad076f2910ed970345d1a98" },
         ]);
         expect(plainValue({ U64: [] }, 7)).toBe(7);
-    });
-
-    it("refuses a file that is not an export, out of order, or shorter than its header says", () => {
-        const header = {
-            format: "inner-universe-export",
-            version: 1,
-            stack: "dev",
-            database: "db",
-            exportedAt: "t",
-            counts: { config: 1, entity: 1, relation: 0, state_version: 0, event_log: 0 },
-        };
-        const write = (lines: unknown[]) => {
-            const f = path.join(tmp, `e${Math.random()}.jsonl`);
-            fs.writeFileSync(f, lines.map((l) => JSON.stringify(l)).join("\n"));
-            return f;
-        };
-        const good = write([header, { table: "config", row: { key: "k" } }, { table: "entity", row: { id: 1 } }]);
-        expect(readExport(good).rows.entity).toEqual([{ id: 1 }]);
-        expect(() => readExport(write([{ format: "x" }]))).toThrow(/:1: not an inner-universe export header/);
-        expect(() => readExport(write([header, { table: "entity", row: { id: 1 } }, { table: "config", row: { key: "k" } }]))).toThrow(/:3: config after entity/);
-        expect(() => readExport(write([header, { table: "config", row: { key: "k" } }]))).toThrow(/header says 1 entity rows, the file has 0/);
-        expect(() => readExport(write([header, { table: "admin", row: {} }]))).toThrow(/:2: expected \{"table"/);
     });
 });
 

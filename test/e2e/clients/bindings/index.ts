@@ -50,6 +50,8 @@ import { DeleteRelation } from "./delete_relation_reducer.ts";
 export { DeleteRelation };
 import { GrantAdmin } from "./grant_admin_reducer.ts";
 export { GrantAdmin };
+import { ImportAbort } from "./import_abort_reducer.ts";
+export { ImportAbort };
 import { ImportBegin } from "./import_begin_reducer.ts";
 export { ImportBegin };
 import { ImportFinish } from "./import_finish_reducer.ts";
@@ -80,6 +82,10 @@ import { EntityTableHandle } from "./entity_table.ts";
 export { EntityTableHandle };
 import { EventLogTableHandle } from "./event_log_table.ts";
 export { EventLogTableHandle };
+import { ImportBatchTableHandle } from "./import_batch_table.ts";
+export { ImportBatchTableHandle };
+import { ImportSessionTableHandle } from "./import_session_table.ts";
+export { ImportSessionTableHandle };
 import { MetricTableHandle } from "./metric_table.ts";
 export { MetricTableHandle };
 import { MetricsScheduleTableHandle } from "./metrics_schedule_table.ts";
@@ -104,6 +110,10 @@ import { Entity } from "./entity_type.ts";
 export { Entity };
 import { EventLog } from "./event_log_type.ts";
 export { EventLog };
+import { ImportBatch } from "./import_batch_type.ts";
+export { ImportBatch };
+import { ImportSession } from "./import_session_type.ts";
+export { ImportSession };
 import { Metric } from "./metric_type.ts";
 export { Metric };
 import { MetricsSchedule } from "./metrics_schedule_type.ts";
@@ -162,6 +172,24 @@ const REMOTE_MODULE = {
       primaryKeyInfo: {
         colName: "id",
         colType: EventLog.getTypeScriptAlgebraicType().product.elements[0].algebraicType,
+      },
+    },
+    import_batch: {
+      tableName: "import_batch",
+      rowType: ImportBatch.getTypeScriptAlgebraicType(),
+      primaryKey: "id",
+      primaryKeyInfo: {
+        colName: "id",
+        colType: ImportBatch.getTypeScriptAlgebraicType().product.elements[0].algebraicType,
+      },
+    },
+    import_session: {
+      tableName: "import_session",
+      rowType: ImportSession.getTypeScriptAlgebraicType(),
+      primaryKey: "id",
+      primaryKeyInfo: {
+        colName: "id",
+        colType: ImportSession.getTypeScriptAlgebraicType().product.elements[0].algebraicType,
       },
     },
     metric: {
@@ -252,6 +280,10 @@ const REMOTE_MODULE = {
       reducerName: "grant_admin",
       argsType: GrantAdmin.getTypeScriptAlgebraicType(),
     },
+    import_abort: {
+      reducerName: "import_abort",
+      argsType: ImportAbort.getTypeScriptAlgebraicType(),
+    },
     import_begin: {
       reducerName: "import_begin",
       argsType: ImportBegin.getTypeScriptAlgebraicType(),
@@ -326,6 +358,7 @@ export type Reducer = never
 | { name: "DeleteEntity", args: DeleteEntity }
 | { name: "DeleteRelation", args: DeleteRelation }
 | { name: "GrantAdmin", args: GrantAdmin }
+| { name: "ImportAbort", args: ImportAbort }
 | { name: "ImportBegin", args: ImportBegin }
 | { name: "ImportFinish", args: ImportFinish }
 | { name: "ImportRows", args: ImportRows }
@@ -450,6 +483,18 @@ export class RemoteReducers {
 
   removeOnGrantAdmin(callback: (ctx: ReducerEventContext, identity: string) => void) {
     this.connection.offReducer("grant_admin", callback);
+  }
+
+  importAbort() {
+    this.connection.callReducer("import_abort", new Uint8Array(0), this.setCallReducerFlags.importAbortFlags);
+  }
+
+  onImportAbort(callback: (ctx: ReducerEventContext) => void) {
+    this.connection.onReducer("import_abort", callback);
+  }
+
+  removeOnImportAbort(callback: (ctx: ReducerEventContext) => void) {
+    this.connection.offReducer("import_abort", callback);
   }
 
   importBegin(header: string) {
@@ -625,6 +670,11 @@ export class SetReducerFlags {
     this.grantAdminFlags = flags;
   }
 
+  importAbortFlags: CallReducerFlags = 'FullUpdate';
+  importAbort(flags: CallReducerFlags) {
+    this.importAbortFlags = flags;
+  }
+
   importBeginFlags: CallReducerFlags = 'FullUpdate';
   importBegin(flags: CallReducerFlags) {
     this.importBeginFlags = flags;
@@ -693,6 +743,14 @@ export class RemoteTables {
 
   get eventLog(): EventLogTableHandle {
     return new EventLogTableHandle(this.connection.clientCache.getOrCreateTable<EventLog>(REMOTE_MODULE.tables.event_log));
+  }
+
+  get importBatch(): ImportBatchTableHandle {
+    return new ImportBatchTableHandle(this.connection.clientCache.getOrCreateTable<ImportBatch>(REMOTE_MODULE.tables.import_batch));
+  }
+
+  get importSession(): ImportSessionTableHandle {
+    return new ImportSessionTableHandle(this.connection.clientCache.getOrCreateTable<ImportSession>(REMOTE_MODULE.tables.import_session));
   }
 
   get metric(): MetricTableHandle {

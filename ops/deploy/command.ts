@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { type Command, EXIT } from "../cli";
 import { keepStackFileClean, PROJECT_ROOT, pulumiEnv } from "../env";
 import { run, runAttached } from "../pulumi";
+import { clearStaleLocks, reapOrphans } from "./locks";
 
 const PACK = ["--policy-pack", path.join(PROJECT_ROOT, "policy", "pack")];
 
@@ -19,6 +20,8 @@ async function pulumi(stack: string, args: Step[], opts: { select?: boolean } = 
     const env = pulumiEnv(PROJECT_ROOT);
     const clean = keepStackFileClean(PROJECT_ROOT, stack);
     try {
+        const cleared = clearStaleLocks(env.PULUMI_BACKEND_URL!, stack);
+        for (const line of [...cleared, ...(cleared.length ? reapOrphans(PROJECT_ROOT) : [])]) process.stderr.write(`${line}\n`);
         if (opts.select !== false) {
             const sel = await run("pulumi", ["stack", "select", "--create", stack], { cwd: PROJECT_ROOT, env });
             if (sel.code !== 0) throw new Error(`pulumi stack select --create ${stack}: ${sel.stderr.trim()}`);

@@ -64,7 +64,12 @@ export function recordUsage(file: string, sample: UsageSample): UsageSample[] {
               })
         : [];
     const kept = [...old, sample].filter((s) => sample.at - s.at <= KEEP_MS).slice(-KEEP_LINES);
-    fs.writeFileSync(`${file}.partial`, kept.map((s) => JSON.stringify(s)).join("\n") + "\n", { mode: 0o600 });
-    fs.renameSync(`${file}.partial`, file);
+    try {
+        fs.writeFileSync(`${file}.partial`, kept.map((s) => JSON.stringify(s)).join("\n") + "\n", { mode: 0o600 });
+        fs.renameSync(`${file}.partial`, file);
+    } catch {
+        // A full disk (the very thing status reports) must not stop the report: this sample is not kept.
+        fs.rmSync(`${file}.partial`, { force: true });
+    }
     return kept;
 }

@@ -71,3 +71,13 @@ describe("days until the data filesystem is full", () => {
         fs.rmSync(dir, { recursive: true });
     });
 });
+
+describe("recording on a full disk", () => {
+    it("keeps the report going: the sample is returned, not kept", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iu-growth-ro-"));
+        const file = path.join(dir, "missing-dir", "stdb.usage");
+        expect(recordUsage(file, { at: 1, usedBytes: 2 })).toEqual([{ at: 1, usedBytes: 2 }]);
+        expect(fs.existsSync(file)).toBe(false);
+        fs.rmSync(dir, { recursive: true });
+    });
+});

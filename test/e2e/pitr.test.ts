@@ -118,6 +118,12 @@ describe("the archive beside the local server", () => {
         const verified = await run(bin, ["verify", "--archive", archiveDir()], { echo });
         expect(verified.code, verified.stderr).toBe(0);
         expect(JSON.parse(verified.stdout).end).toBe(end);
+        // status reports the lag: nothing behind now.
+        const st = JSON.parse((await ops("status", "--stack", DEV, "--json")).stdout) as {
+            archive: { running: boolean; replicas: { commitsBehind: number; secondsBehind: number }[] };
+        };
+        expect(st.archive.running).toBe(true);
+        expect(st.archive.replicas).toEqual([expect.objectContaining({ commitsBehind: 0, secondsBehind: 0 })]);
     });
 
     it("rows with known offsets and times, a base backup early, more rows after", async () => {
@@ -136,6 +142,11 @@ describe("the archive beside the local server", () => {
         await killed(archiverPid());
         await c("set_config", ["pitr_while_down", "x"]);
         await c("create_entity", ["person", "Ivy", "{}"]);
+        const st = await ops("status", "--stack", DEV, "--json");
+        expect(st.code).toBe(1);
+        const report = JSON.parse(st.stdout) as { problems: string[]; archive: { replicas: { commitsBehind: number }[] } };
+        expect(report.problems.join("\n")).toContain("the commitlog archiver is not running");
+        expect(report.archive.replicas[0]!.commitsBehind).toBeGreaterThan(0);
         const control = await serverControl(DEV, { cwd: checkout, env });
         runStep(dev, control, control.start);
         const end = await caughtUp();

@@ -2,7 +2,7 @@
 # The commitlog archiver beside a local server (toolchain/clog-archive, point-in-time recovery):
 # every replica's commitlog under IU_ROOT_DIR/data/replicas is copied, whole verified commit by
 # commit, into IU_ARCHIVE_DIR/<replica id> every IU_ARCHIVE_INTERVAL_MS. Run by server-ctl.sh.
-#   archive-ctl.sh start|stop|status
+#   archive-ctl.sh start|stop|status|check   (check: what start needs, before the server is started)
 # Environment: IU_ARCHIVER_BIN IU_ROOT_DIR IU_ARCHIVE_DIR IU_ARCHIVE_INTERVAL_MS
 #              IU_ARCHIVE_PID_FILE IU_ARCHIVE_LOG_FILE (named by infra/lib/localLayout.ts)
 set -euo pipefail
@@ -17,17 +17,21 @@ pidfile=$(realpath -m "${IU_ARCHIVE_PID_FILE:?IU_ARCHIVE_PID_FILE is required}")
 logfile=$(realpath -m "${IU_ARCHIVE_LOG_FILE:?IU_ARCHIVE_LOG_FILE is required}")
 name=$(basename "$bin")
 
-start() {
+check() {
     # Inside the root it would be copied into every backup and moved aside by every restore.
     if [[ $archive == "$root" || $archive == "$root"/* ]]; then
         echo "the archive dir $archive is inside the server root $root: put it outside" >&2
         exit 1
     fi
-    if daemon_alive "$pidfile" "$name"; then return 0; fi
     command -v "$bin" >/dev/null || {
-        echo "archiver binary not found: $bin (run toolchain/setup-tools.sh)" >&2
+        echo "archiver binary not found: $bin (run toolchain/setup-tools.sh dev)" >&2
         exit 1
     }
+}
+
+start() {
+    check
+    if daemon_alive "$pidfile" "$name"; then return 0; fi
     # The archive holds every row ever written: the owner's alone, like the root.
     mkdir -p "$archive"
     chmod 700 "$archive"
@@ -47,8 +51,9 @@ case ${1:-} in
 start) start ;;
 stop) stop ;;
 status) status ;;
+check) check ;;
 *)
-    echo "usage: archive-ctl.sh start|stop|status" >&2
+    echo "usage: archive-ctl.sh start|stop|status|check" >&2
     exit 2
     ;;
 esac

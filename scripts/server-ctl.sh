@@ -45,6 +45,9 @@ start() {
         exit 1
     fi
     refuse_downgrade
+    # A missing archiver is refused before the server starts: a server started by a step that then
+    # fails is one the stack's state does not record, and no destroy would stop.
+    archiver check
     stop
     mkdir -p "$root/data" "$root/config"
     # The root holds the private JWT signing key (1.2 writes it 0644): the owner's alone, and so is
@@ -77,7 +80,7 @@ refuse_downgrade() {
     fi
 }
 
-# archiver start|stop: the point-in-time archive follows the server's lifetime (a stack without
+# archiver start|stop|check: the point-in-time archive follows the server's lifetime (a stack without
 # IU_ARCHIVE_DIR has none: the program sets it for every local server with a root on disk).
 archiver() {
     [[ -n ${IU_ARCHIVE_DIR:-} ]] || return 0

@@ -19,6 +19,6 @@ describe("archiveProblems", () => {
     ] as const)("%s", (_name, facts, want) => {
         const got = archiveProblems(facts as ArchiveFacts);
         expect(got).toHaveLength(want.length);
-        want.forEach((w, i) => expect(got[i]).toContain(w));
+        for (const [i, w] of want.entries()) expect(got[i]).toContain(w);
     });
 });

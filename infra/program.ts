@@ -11,7 +11,7 @@ import { TlsProxy } from "./components/tlsProxy";
 import type { LoadedConfig, StackConfig, StackConfigFor } from "./config";
 import type { AtlasOutput } from "./contract/atlas";
 import { buildAtlasOutput, wsUrlOf } from "./contract/build";
-import { stackLayout } from "./lib/localLayout";
+import { archiveDirOf, stackLayout } from "./lib/localLayout";
 import { RemoteServerVersion } from "./spacetimedb/remoteVersion";
 import type { UpgradeRecord } from "./spacetimedb/upgrade-impl";
 
@@ -171,6 +171,8 @@ function serverFor(name: string, cfg: StackConfig): Endpoint {
                   stack: cfg.stack,
                   database: cfg.spacetimedb.database,
                   backupDir: backupDirOf(cfg),
+                  archiveDir: archiveDirOf(cfg.stateDir, cfg.stack),
+                  archiverBinary: "clog-archive",
                   timeoutMs: cfg.server.timeout_ms,
               })
             : new ContainerServer(`${name}-server`, {

@@ -4,6 +4,7 @@
 # Environment: IU_SERVER_BIN IU_ROOT_DIR IU_LISTEN (host:port) IU_READY_TIMEOUT
 #              IU_IN_MEMORY (0/1) IU_LOG_LEVEL IU_SERVER_VERSION
 #              IU_PID_FILE IU_LOG_FILE IU_FINGERPRINT_FILE (named by infra/lib/localLayout.ts)
+#              IU_ARCHIVE_DIR (optional): the commitlog archiver (archive-ctl.sh) starts and stops with it
 # The whole root dir (data AND the JWT signing keys) lives under IU_ROOT_DIR: losing the keys
 # would silently invalidate every token, including the deployer's.
 set -euo pipefail
@@ -31,6 +32,7 @@ start() {
     if daemon_alive "$pidfile" "$name" && [[ -f $fpfile && $(<"$fpfile") == "$fingerprint" ]] &&
         curl -fsS --max-time 2 -o /dev/null "http://$listen/v1/ping"; then
         chmod -R go-rwx "$root"
+        archiver start
         echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":false}"
         return 0
     fi
@@ -43,6 +45,9 @@ start() {
         exit 1
     fi
     refuse_downgrade
+    # A missing archiver is refused before the server starts: a server started by a step that then
+    # fails is one the stack's state does not record, and no destroy would stop.
+    archiver check
     stop
     mkdir -p "$root/data" "$root/config"
     # The root holds the private JWT signing key (1.2 writes it 0644): the owner's alone, and so is
@@ -54,6 +59,7 @@ start() {
     )
     echo "$fingerprint" >"$fpfile"
     wait_http "http://$listen/v1/ping" "${IU_READY_TIMEOUT:?IU_READY_TIMEOUT is required (spacetimedb.ready_timeout_s)}" "$pidfile" "$name" "$logfile"
+    archiver start
     echo "{\"pid\":$(<"$pidfile"),\"url\":\"http://$listen\",\"started\":true}"
 }
 
@@ -74,10 +80,19 @@ refuse_downgrade() {
     fi
 }
 
+# archiver start|stop|check: the point-in-time archive follows the server's lifetime (a stack without
+# IU_ARCHIVE_DIR has none: the program sets it for every local server with a root on disk).
+archiver() {
+    [[ -n ${IU_ARCHIVE_DIR:-} ]] || return 0
+    bash "$here/archive-ctl.sh" "$1"
+}
+
 stop() {
     # SIGINT is the shutdown signal SpacetimeDB documents (graceful on 2.x). The 1.2 standalone binary
     # installs no handler, so there any signal is an abrupt stop that the commitlog recovers from.
     daemon_stop "$pidfile" "$name" INT 30
+    # After the server: the archiver's last pass takes what the server wrote before it stopped.
+    archiver stop
 }
 
 status() {

@@ -26,7 +26,7 @@ DEV_PACKAGES=(curl ca-certificates openssl git caddy rustc-web cargo-web rust-we
 # (validators, the host drill), busybox (the test image), debootstrap (the drill's rootfs), venv (moto).
 TEST_PACKAGES=(docker.io shellcheck cloud-init systemd busybox-static xfsprogs debootstrap python3-venv)
 # Built tools per profile; each one's build prints a progress line with its one-time cost on 2 cores.
-DEV_TOOLS=(node pulumi language-host spacetimedb)
+DEV_TOOLS=(node pulumi language-host spacetimedb clog-archive)
 TEST_TOOLS=(spacetimedb-cli spacetimedb-previous actionlint shfmt moto)
 
 plan=no
@@ -173,6 +173,26 @@ stdb_build() {
     echo "$dir/bin"
 }
 
+# clog-archive (toolchain/clog-archive): the commitlog archiver beside every local server, and the
+# cut/verify a point-in-time restore runs. Keyed by a hash of its source, so an edit rebuilds it;
+# its target dir is kept, so a rebuild compiles only the tool itself.
+clog_archive_bin() {
+    local src="$repo/toolchain/clog-archive" hash dir
+    hash=$(cd "$src" && cat Cargo.toml Cargo.lock src/*.rs | sha256sum | cut -c1-12)
+    dir="$cache/clog-archive-$hash"
+    if [[ ! -x $dir/bin/clog-archive ]]; then
+        local t=$SECONDS
+        log "clog-archive (spacetimedb-commitlog $STDB_VERSION) from crates.io (one-time, ~1 min on 2 cores)"
+        rm -rf "$dir.partial"
+        CARGO_TARGET_DIR="$cache/build/clog-archive-target" cargo install --locked --quiet \
+            --path "$src" --root "$dir.partial"
+        rm -f "$dir.partial/.crates.toml" "$dir.partial/.crates2.json"
+        rm -rf "$dir" && mv "$dir.partial" "$dir"
+        log "clog-archive built in $(elapsed "$t")"
+    fi
+    echo "$dir/bin"
+}
+
 # spacetimedb-cli of the same version, for `spacetimedb-cli generate --lang typescript` (the e2e SDK
 # client's bindings, test/e2e/clients/bindings). Its generate reads a wasm's schema by running the
 # spacetimedb-standalone next to its own executable (`extract-schema`), hence the link.
@@ -240,12 +260,13 @@ nodebin=$(node_bin)
 proot=$(pulumi_root)
 lhbin=$(language_host_bin "$proot")
 stdbbin=$(stdb_bin)
+clogbin=$(clog_archive_bin)
 if wants spacetimedb-cli; then stdbclibin=$(stdb_cli_bin "$stdbbin"); else stdbclibin=$(built "$cache/spacetimedb-cli-$STDB_VERSION/bin" spacetimedb-cli); fi
 if wants spacetimedb-previous; then prevbin=$(stdb_build "$STDB_PREVIOUS_VERSION"); else prevbin=$(built "$cache/spacetimedb-standalone-$STDB_PREVIOUS_VERSION/bin" spacetimedb-standalone); fi
 if wants actionlint; then albin=$(actionlint_bin); else albin=$(built "$cache/actionlint-$ACTIONLINT_VERSION" actionlint); fi
 if wants shfmt; then shfmtbin=$(shfmt_bin); else shfmtbin=$(built "$cache/shfmt-$SHFMT_VERSION" shfmt); fi
 if wants moto; then motobin=$(moto_bin); else motobin=$(built "$cache/moto-$MOTO_VERSION/bin" moto_server); fi
-prefix=$(printf '%s:' "$nodebin" "$proot/bin" "$lhbin" "$stdbbin" "$albin" "$shfmtbin" "$motobin" | tr -s ':' | sed 's/^://; s/:$//')
+prefix=$(printf '%s:' "$nodebin" "$proot/bin" "$lhbin" "$stdbbin" "$clogbin" "$albin" "$shfmtbin" "$motobin" | tr -s ':' | sed 's/^://; s/:$//')
 # A tool not built (yet) is named as missing, so a test that needs it fails with the fix.
 at() {
     if [[ -n $1 ]]; then echo "$1/$2"; else echo "missing: run bash toolchain/setup-tools.sh test"; fi
@@ -258,6 +279,7 @@ cat >"$cache/tools.json.tmp" <<JSON
   "PULUMI_LANGUAGE_NODEJS": "$lhbin/pulumi-language-nodejs",
   "NODE_BIN": "$nodebin",
   "SPACETIMEDB_BIN": "$stdbbin/spacetimedb-standalone",
+  "CLOG_ARCHIVE_BIN": "$clogbin/clog-archive",
   "SPACETIMEDB_CLI": "$(at "$stdbclibin" spacetimedb-cli)",
   "SPACETIMEDB_PREVIOUS_BIN": "$(at "$prevbin" spacetimedb-standalone)",
   "ACTIONLINT": "$(at "$albin" actionlint)",

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { daemonFiles } from "../lib/localLayout";
 import { ServerUpgrade } from "../spacetimedb/upgrade";
 import type { UpgradeRecord } from "../spacetimedb/upgrade-impl";
 import { daemonControl, localDaemon } from "./daemon";
@@ -21,7 +22,19 @@ export interface LocalServerArgs {
     stack: string;
     database: string;
     backupDir: string;
+    /** The commitlog archive the archiver beside the server fills (project-relative; scripts/archive-ctl.sh). */
+    archiveDir: string;
+    /** clog-archive to run (a path, or a name on PATH). */
+    archiverBinary: string;
     timeoutMs: number;
+}
+
+/** What server-ctl.sh hands archive-ctl.sh: the archiver runs beside the server, started and stopped with it. */
+function archiverEnvironment(archiveDir: string, binary: string): Record<string, string> {
+    const files = daemonFiles(archiveDir);
+    // 200 ms between passes: the archive's lag (the RPO of a point-in-time restore) is about that
+    // plus a pass, for the cost of a stat and a short read of the newest segment five times a second.
+    return { IU_ARCHIVER_BIN: binary, IU_ARCHIVE_DIR: archiveDir, IU_ARCHIVE_INTERVAL_MS: "200", IU_ARCHIVE_PID_FILE: files.pid, IU_ARCHIVE_LOG_FILE: files.log };
 }
 
 /**
@@ -49,6 +62,7 @@ export class LocalServer extends pulumi.ComponentResource {
                 IU_IN_MEMORY: args.inMemory ? "1" : "0",
                 IU_LOG_LEVEL: args.logLevel,
                 IU_READY_TIMEOUT: String(args.readyTimeoutSeconds),
+                ...(args.inMemory ? {} : archiverEnvironment(args.archiveDir, args.archiverBinary)),
             },
             stateDir: args.rootDir,
         };

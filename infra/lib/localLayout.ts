@@ -32,3 +32,9 @@ export function daemonFiles(stateDir: string): DaemonFiles {
 
 /** The root's size at each `status` run (ops/status/growth.ts), beside it; removed with it (scripts/state-dir.sh). */
 export const usageFile = (rootDir: string) => `${rootDir}.usage`;
+
+/**
+ * Where a local stack's commitlog archive goes (point-in-time recovery): beside the backups, never
+ * inside the root (a backup would copy it, a restore move it aside). One subdir per replica id.
+ */
+export const archiveDirOf = (stateDir: string, stack: string) => path.join(stateDir, "archive", stack);

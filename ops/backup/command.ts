@@ -14,6 +14,7 @@ import { createContainer, restoreContainer } from "./container";
 import { importDatabase } from "./import";
 import { createLocal, restoreLocal } from "./local";
 import { exportDatabase } from "./logical";
+import { restorePointInTime } from "./pitr";
 
 type Verb = "create" | "list" | "verify" | "restore" | "export" | "import";
 
@@ -39,6 +40,8 @@ const FLAGS: Record<string, FlagSpec> = {
         type: "boolean",
         help: "import: accept an export whose header names another stack or database than --stack (refused without it: loading prod's rows into staging should be said out loud)",
     },
+    "to-offset": { type: "string", value: "N", help: "local: point-in-time restore to transaction offset N (a base backup + the commitlog archive)" },
+    "to-time": { type: "string", value: "T", help: "local: point-in-time restore to the latest commit archived at or before T (ISO time)" },
 };
 /** `--id`: a backup id or `latest`, refused before anything is read when it is anything else (a path, `..`). */
 export function backupIdFlag(flags: Flags): string | undefined {
@@ -47,6 +50,17 @@ export function backupIdFlag(flags: Flags): string | undefined {
     if (typeof id !== "string" || !isBackupId(id))
         throw new UsageError(`--id ${JSON.stringify(id)}: a backup id looks like 20261204T031500123Z (npm run ops -- backup list), or latest`);
     return id;
+}
+
+/** `--to-offset N` or `--to-time T` (one of them), refused before anything is read when malformed. */
+function pointOf(flags: Flags): { toOffset: number } | { toTime: string } | undefined {
+    const offset = wholeNumber(flags, "to-offset", 0);
+    const time = flags["to-time"];
+    if (offset !== undefined && time !== undefined) throw new UsageError("--to-offset and --to-time exclude each other");
+    if (offset !== undefined) return { toOffset: offset };
+    if (time === undefined) return undefined;
+    if (typeof time !== "string" || Number.isNaN(Date.parse(time))) throw new UsageError(`--to-time ${JSON.stringify(time)}: expected an ISO time, e.g. 2026-12-04T10:15:00Z`);
+    return { toTime: time };
 }
 
 /** The backup flags, for the commands that read backups (drill restore too). */
@@ -64,8 +78,8 @@ const VERBS: { verb: Verb; summary: string; flags: string[]; example: string }[]
     {
         verb: "restore",
         summary: "put a backup back (the current root is kept aside, never deleted)",
-        flags: ["dir", "id"],
-        example: "npm run ops -- backup restore --stack dev --id latest",
+        flags: ["dir", "id", "to-offset", "to-time"],
+        example: "npm run ops -- backup restore --stack dev --to-time 2026-12-04T10:15:00Z",
     },
     {
         verb: "export",
@@ -139,6 +153,13 @@ async function backup(command: Verb, ctx: Context): Promise<number> {
             return 0;
         }
         case "restore": {
+            const point = pointOf(ctx.flags);
+            if (point) {
+                if (physical(facts, "restore") !== "local") throw new Error("a point-in-time restore is built for local stacks only (so far)");
+                if (id) throw new UsageError("--id and --to-offset/--to-time exclude each other: the base backup is chosen by the point");
+                print(await restorePointInTime(facts, await serverControl(ctx.stack, opts), { backupDir: dir(), ...point, log }));
+                return 0;
+            }
             const r =
                 physical(facts, "restore") === "local"
                     ? await restoreLocal(facts, await serverControl(ctx.stack, opts), { backupDir: dir(), ...(id ? { id } : {}), log })

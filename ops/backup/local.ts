@@ -25,7 +25,7 @@ export function runStep(facts: StackFacts, control: ServerControl, command: stri
     return r.stdout;
 }
 
-function rootOf(facts: StackFacts, control: ServerControl): string {
+export function rootOf(facts: StackFacts, control: ServerControl): string {
     if (control.environment.IU_IN_MEMORY === "1") {
         throw new Error(`stack ${facts.target.stack} runs the server in memory (spacetimedb.in_memory): there is no root dir to copy; use \`backup export\``);
     }

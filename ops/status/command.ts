@@ -9,10 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackConfig } from "../../infra/config/load";
 import { atlasOutputSchema } from "../../infra/contract/atlas";
+import { archiveDirOf } from "../../infra/lib/localLayout";
 import { type Command, type Context, EXIT, wholeNumber } from "../cli";
 import { PROJECT_ROOT } from "../env";
 import { pulumiOk, stackOutputs } from "../pulumi";
 import { cliOptions } from "../stack";
+import { archiveFacts } from "./archive";
 import { awsFacts } from "./aws";
 import { localFacts, tailLines } from "./local";
 import { probeServer } from "./probe";
@@ -54,6 +56,7 @@ async function status(stack: string, logLines: number, ctx: Context): Promise<nu
     if (cfg.runtime === "local") {
         const root = path.resolve(PROJECT_ROOT, cfg.spacetimedb.root_dir);
         facts.local = localFacts(root);
+        if (!cfg.spacetimedb.in_memory) facts.archive = archiveFacts(root, path.resolve(PROJECT_ROOT, archiveDirOf(cfg.stateDir, cfg.stack)));
         if (logLines > 0) facts.logs = tailLines(facts.local.logFile, logLines);
     } else if (logLines > 0) {
         facts.logs = remoteLogs(cfg, outputs, logLines);

@@ -1,4 +1,5 @@
 import { type AtlasOutput, atlasOutputSchema } from "../../infra/contract/atlas";
+import { type ArchiveFacts, archiveProblems } from "./archive";
 import type { AwsFacts } from "./aws";
 import type { Forecast } from "./growth";
 import type { LocalFacts } from "./local";
@@ -18,6 +19,8 @@ export interface StatusFacts {
     atlasOutput: unknown;
     server?: ServerFacts;
     local?: LocalFacts;
+    /** Local stacks on disk: the point-in-time archive beside the server (ops/status/archive.ts). */
+    archive?: ArchiveFacts;
     /** AWS stacks: the ids in the stack's outputs. */
     aws?: { instanceId?: string; dataVolumeId?: string; alarmTopicArn?: string; dnsTarget?: string };
     /** AWS stacks: what the AWS APIs say (ops/status/aws.ts), and the snapshot interval it is judged by. */
@@ -84,6 +87,10 @@ export function evaluate(f: StatusFacts): StatusReport {
         fields.growth = growthField(l.growth, l.rootDir);
         const runway = shortRunway(l.growth);
         if (runway) problems.push(runway);
+    }
+    if (f.archive) {
+        fields.archive = { dir: f.archive.dir, running: f.archive.running, replicas: f.archive.replicas };
+        problems.push(...archiveProblems(f.archive));
     }
 
     const s = f.server;

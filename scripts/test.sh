@@ -19,6 +19,10 @@ count() { passed=$((passed + $1)); }
 step "module: cargo test + clippy"
 (cd module && cargo test --quiet 2>&1 | tee "$results/cargo.txt" && cargo clippy --quiet --all-targets -- -D warnings)
 count "$(awk '/^test result: ok\./ { n += $4 } END { print n + 0 }' "$results/cargo.txt")"
+step "clog-archive: cargo test"
+# Its target dir is the tool cache's (setup-tools.sh built the binary there): the test build reuses it.
+(cd toolchain/clog-archive && CARGO_TARGET_DIR="${IU_CACHE:-$HOME/.cache/inner-universe}/build/clog-archive-test" cargo test --quiet --locked 2>&1 | tee "$results/clog.txt")
+count "$(awk '/^test result: ok\./ { n += $4 } END { print n + 0 }' "$results/clog.txt")"
 step "typecheck"
 # tsconfig.json says noCheck: the CLI's ts-node transpiles only (type-checking the whole program on
 # every preview was most of a no-op up). The types are checked here, once, instead.

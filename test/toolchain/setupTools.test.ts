@@ -19,8 +19,8 @@ describe("setup profiles", () => {
     const dev = plan("dev");
     const test = plan("test");
 
-    it("the dev stack's profile builds the engine, the server, the wasm toolchain and Caddy", () => {
-        expect(dev.tools).toEqual(["node", "pulumi", "language-host", "spacetimedb"]);
+    it("the dev stack's profile builds the engine, the server, the wasm toolchain, Caddy and the commitlog archiver that runs beside the server", () => {
+        expect(dev.tools).toEqual(["node", "pulumi", "language-host", "spacetimedb", "clog-archive"]);
         expect(dev.debian).toEqual(expect.arrayContaining(["caddy", "rustc-web", "cargo-web", "rust-web-src", "rust-web-llvm", "lld-22", "git"]));
     });
 

@@ -19,8 +19,8 @@ import * as path from "node:path";
 import { compareVersions } from "../backup/serverVersion.ts";
 import { abandonBackup, backupId, beginBackup, FILES, sealBackup } from "../backup/store.ts";
 import { docker, expectStatus, helper, readVolume, startContainer, stopContainer } from "../lib/dockerEngine.ts";
-import { causeOf, retryUntil } from "./http-impl.ts";
-import { compareObservations, downgradeMessage, type Observation, observe, planOf, reportedVersion, type UpgradeRecord } from "./upgrade-impl.ts";
+import { causeOf } from "./http-impl.ts";
+import { compareObservations, downgradeMessage, type Observation, observe, observeUntilReady, planOf, reportedVersion, type UpgradeRecord } from "./upgrade-impl.ts";
 
 export interface ContainerUpgradeInputs {
     stack: string;
@@ -145,13 +145,7 @@ async function trial(i: ContainerUpgradeInputs, before: Observation | undefined)
         const hostPort = inspected.NetworkSettings?.Ports?.[portKey]?.[0]?.HostPort as string | undefined;
         if (!hostPort) throw new Error("the trial container was given no host port");
         const at = { serverUrl: `http://127.0.0.1:${hostPort}`, database: i.database, timeoutMs: i.timeoutMs };
-        const after = await retryUntil(`the database ${i.database} on the trial container`, i.readyTimeoutSeconds, async () => {
-            try {
-                return { done: true, value: await observe(at) };
-            } catch (e) {
-                return { done: false, reason: causeOf(e) };
-            }
-        });
+        const after = await observeUntilReady({ ...at, readyTimeoutSeconds: i.readyTimeoutSeconds });
         const problems = before ? compareObservations(before, after) : [];
         const reported = await reportedVersion(at);
         if (reported && reported !== i.version) problems.push(`the server reports version ${reported}, not ${i.version}`);
@@ -183,13 +177,7 @@ async function rollback(i: ContainerUpgradeInputs, r: { from: string; id: string
         );
         said.push(`the upgraded contents are kept in volume ${aside}`, `the pre-upgrade backup ${r.id} is restored`);
         await startContainer(i.containerName);
-        await retryUntil(`${i.containerName} after the rollback`, i.readyTimeoutSeconds, async () => {
-            try {
-                return { done: true, value: await observe({ serverUrl: `http://127.0.0.1:${i.hostPort}`, database: i.database, timeoutMs: i.timeoutMs }) };
-            } catch (e) {
-                return { done: false, reason: causeOf(e) };
-            }
-        });
+        await observeUntilReady({ serverUrl: `http://127.0.0.1:${i.hostPort}`, database: i.database, timeoutMs: i.timeoutMs, readyTimeoutSeconds: i.readyTimeoutSeconds });
         said.push(`${i.containerName} (SpacetimeDB ${r.from}) is serving it again`);
         return `Rolled back: ${said.join("; ")}.`;
     } catch (e) {

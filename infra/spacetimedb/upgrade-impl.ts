@@ -113,7 +113,8 @@ export async function observe(i: Pick<UpgradeInputs, "serverUrl" | "database" | 
     return { programHash, rows };
 }
 
-const observeUntilReady = (i: UpgradeInputs) =>
+/** `observe`, retried until the database answers or `readyTimeoutSeconds` pass (a server still replaying its log). */
+export const observeUntilReady = (i: Pick<UpgradeInputs, "serverUrl" | "database" | "timeoutMs" | "readyTimeoutSeconds">) =>
     retryUntil(`the database ${i.database} at ${i.serverUrl}`, i.readyTimeoutSeconds, async () => {
         try {
             return { done: true, value: await observe(i) };

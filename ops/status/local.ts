@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { treeBytes } from "../../infra/backup/store";
 import { daemonFiles, usageFile } from "../../infra/lib/localLayout";
 import { alive } from "../ports";
 import { type Forecast, forecast, recordUsage } from "./growth";
@@ -40,25 +40,6 @@ export function localFacts(rootDir: string, now: () => number = Date.now): Local
         if (f) facts.growth = f;
     }
     return facts;
-}
-
-/** Allocated bytes under dir, counting every inode once. */
-export function treeBytes(dir: string): number {
-    const seen = new Set<string>();
-    let total = 0;
-    const walk = (p: string) => {
-        const st = fs.lstatSync(p, { bigint: false });
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        if (st.isDirectory()) {
-            for (const e of fs.readdirSync(p)) walk(path.join(p, e));
-        } else if (st.isFile()) {
-            total += st.size;
-        }
-    };
-    walk(dir);
-    return total;
 }
 
 /** The last n lines of a file (reads only its end). */
